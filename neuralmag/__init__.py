@@ -1,0 +1,19 @@
+"""NeuralMag: differentiable nodal finite-difference micromagnetics for JAX and PyTorch.
+
+Importing neuralmag imports neither JAX nor PyTorch; the backend of ``nm.config.backend`` is loaded when the
+first :class:`State` is created.
+"""
+
+from neuralmag.config import config
+from neuralmag.field_terms import ExchangeField, FieldTerm
+from neuralmag.forms import N, Variable, dA, dV, kernel_source
+from neuralmag.functions import CellFunction, Function, VectorFunction
+from neuralmag.mesh import Mesh
+from neuralmag.state import ResolvedFunction, State
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "config", "Mesh", "State", "ResolvedFunction", "Function", "VectorFunction", "CellFunction",
+    "N", "Variable", "dV", "dA", "kernel_source", "FieldTerm", "ExchangeField",
+]

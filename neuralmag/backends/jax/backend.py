@@ -1,0 +1,89 @@
+"""The JAX implementation of the backend interface (see :mod:`neuralmag.backends`)."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from sympy.printing.numpy import JaxPrinter
+
+from neuralmag.backends.printer import ExpressionPrinterMixin, KernelPrinter
+
+
+class _JaxExpressionPrinter(ExpressionPrinterMixin, JaxPrinter):
+    _module = "jnp"
+
+    def _module_format(self, fqn, register=True):
+        # print jax.numpy.sqrt as jnp.sqrt
+        return super()._module_format(fqn.replace("jax.numpy.", "jnp."), register)
+
+
+class JaxKernelPrinter(KernelPrinter):
+    module = "jnp"
+    expression_printer = _JaxExpressionPrinter({"fully_qualified_modules": True, "strict": True})
+
+    def roll(self, source, axes, shift):
+        return f"jnp.roll({source}, {(shift,) * len(axes)}, axis={tuple(axes)})"
+
+    def accumulate(self, stmt, kernel):
+        index, value = self.accumulate_target(stmt, kernel)
+        return f"{stmt.target} = {stmt.target}.at{index}.add({value})"
+
+
+class JaxBackend:
+    """Array interface of the JAX backend."""
+
+    name = "jax"
+    printer = JaxKernelPrinter()
+    #: errors raised when a function cannot be traced by jax.jit (Python control flow on traced values)
+    trace_errors = (jax.errors.ConcretizationTypeError, jax.errors.TracerBoolConversionError,
+                    jax.errors.TracerArrayConversionError, jax.errors.TracerIntegerConversionError)
+
+    def setup(self, dtype: str) -> None:
+        if dtype == "float64" and not jax.config.jax_enable_x64:
+            jax.config.update("jax_enable_x64", True)
+
+    def dtype(self, name: str):
+        return {"float32": jnp.float32, "float64": jnp.float64}[name]
+
+    def device(self, name):
+        if name is None:
+            return jax.devices()[0]
+        platform, _, index = str(name).partition(":")
+        platform = {"cuda": "gpu"}.get(platform, platform)
+        return jax.devices(platform)[int(index or 0)]
+
+    def is_tensor(self, x) -> bool:
+        return isinstance(x, jax.Array)
+
+    def tensor(self, value, dtype=None, device=None):
+        if isinstance(value, jax.Array) and (dtype is None or value.dtype == dtype):
+            array = value
+        else:
+            array = jnp.asarray(np.asarray(value) if not isinstance(value, jax.Array) else value, dtype=dtype)
+        return jax.device_put(array, device) if device is not None else array
+
+    def zeros(self, shape, dtype, device=None):
+        return self.tensor(jnp.zeros(shape, dtype=dtype), device=device)
+
+    def to_numpy(self, x) -> np.ndarray:
+        return np.asarray(x)
+
+    def sum(self, x, axes):
+        return jnp.sum(x, axis=tuple(axes))
+
+    def sqrt(self, x):
+        return jnp.sqrt(x)
+
+    def stack(self, xs, axis=-1):
+        return jnp.stack(xs, axis=axis)
+
+    def namespace(self) -> dict:
+        """Globals of generated source."""
+        return {"jax": jax, "jnp": jnp}
+
+    def jit(self, f):
+        return jax.jit(f)
+
+
+backend = JaxBackend()

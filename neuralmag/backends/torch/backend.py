@@ -1,0 +1,77 @@
+"""The PyTorch implementation of the backend interface (see :mod:`neuralmag.backends`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sympy.printing.pytorch import TorchPrinter
+
+from neuralmag.backends.printer import ExpressionPrinterMixin, KernelPrinter
+
+
+class _TorchExpressionPrinter(ExpressionPrinterMixin, TorchPrinter):
+    _module = "torch"
+
+
+class TorchKernelPrinter(KernelPrinter):
+    module = "torch"
+    expression_printer = _TorchExpressionPrinter({"strict": True})
+
+    def roll(self, source, axes, shift):
+        return f"torch.roll({source}, {(shift,) * len(axes)}, dims={tuple(axes)})"
+
+    def accumulate(self, stmt, kernel):
+        index, value = self.accumulate_target(stmt, kernel)
+        return f"{stmt.target}{index} += {value}"
+
+
+class TorchBackend:
+    """Array interface of the PyTorch backend."""
+
+    name = "torch"
+    printer = TorchKernelPrinter()
+    trace_errors = ()  # nothing is traced
+
+    def setup(self, dtype: str) -> None:
+        pass
+
+    def dtype(self, name: str):
+        return {"float32": torch.float32, "float64": torch.float64}[name]
+
+    def device(self, name):
+        if name is None:
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(name)
+
+    def is_tensor(self, x) -> bool:
+        return isinstance(x, torch.Tensor)
+
+    def tensor(self, value, dtype=None, device=None):
+        if isinstance(value, torch.Tensor):
+            return value.to(dtype=dtype or value.dtype, device=device or value.device)
+        return torch.as_tensor(np.asarray(value), dtype=dtype, device=device)
+
+    def zeros(self, shape, dtype, device=None):
+        return torch.zeros(shape, dtype=dtype, device=device)
+
+    def to_numpy(self, x) -> np.ndarray:
+        return x.detach().cpu().numpy()
+
+    def sum(self, x, axes):
+        return torch.sum(x, dim=tuple(axes)) if axes else x
+
+    def sqrt(self, x):
+        return torch.sqrt(x)
+
+    def stack(self, xs, axis=-1):
+        return torch.stack(xs, dim=axis)
+
+    def namespace(self) -> dict:
+        return {"torch": torch}
+
+    def jit(self, f):
+        # torch.compile costs tens of seconds on first call; generated code runs eagerly
+        return f
+
+
+backend = TorchBackend()

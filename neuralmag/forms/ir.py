@@ -1,0 +1,212 @@
+r"""Pass 4 of the form compiler: lower element expressions to the backend-neutral *slice IR*.
+
+A kernel is a straight-line list of statements over whole-mesh arrays:
+
+* :class:`Load` – view of an input: the values of a nodal field at local node ``a`` of every cell are the
+  slice ``u[:-1]`` (``a_k = 0``) or ``u[1:]`` (``a_k = 1``) along each axis (a roll on periodic axes), and
+  vector components are the last index;
+* :class:`Assign` – ``target = expression`` (SymPy expression over earlier targets);
+* :class:`Zeros` – a zero array shaped like an input (or one of its components);
+* :class:`Accumulate` – assembly: add a per-cell array into the nodes at local offset ``a``;
+* :class:`Return` – the result.
+
+There are no loops and no branches; the printers in :mod:`neuralmag.backends` turn each statement into one
+line of JAX or PyTorch code. Special SymPy functions :data:`SUM` (total sum), :data:`IS_ZERO` (``x == 0`` as a
+number) and :data:`LAST_AXIS` (``x[..., None]``) cover the few non-arithmetic operations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from neuralmag.forms.quadrature import ElementExpressions, cell_volume, dx_symbol, local_nodes
+from neuralmag.forms.symbolic import decode
+from neuralmag.forms.variation import FlatSymbols
+
+__all__ = ["Load", "Assign", "Zeros", "Accumulate", "Return", "Kernel", "lower_field", "lower_energy",
+           "SUM", "IS_ZERO", "LAST_AXIS", "MU0"]
+
+
+
+class SUM(sp.Function):
+    """Sum over all entries of an array."""
+
+    nargs = 1
+
+
+class IS_ZERO(sp.Function):
+    """1 where the argument vanishes, 0 elsewhere (used for safe division)."""
+
+    nargs = 1
+
+
+class LAST_AXIS(sp.Function):
+    """Append a length-1 axis so that a nodal scalar broadcasts against a nodal vector."""
+
+    nargs = 1
+
+#: vacuum permeability in T m/A (the SI value used by micromagnetic codes)
+MU0 = 4e-7 * 3.141592653589793
+
+
+@dataclass(frozen=True)
+class Load:
+    target: str
+    source: str
+    node: tuple | None  # local node offsets of a nodal field; None for cell fields and plain tensors
+    component: int | None
+    spatial: bool = True  # False for small tensors such as dx, indexed as dx[k]
+
+
+@dataclass(frozen=True)
+class Assign:
+    target: str
+    expr: sp.Expr
+
+
+@dataclass(frozen=True)
+class Zeros:
+    target: str
+    like: str
+    component: int | None = None
+
+
+@dataclass(frozen=True)
+class Accumulate:
+    target: str
+    node: tuple
+    component: int | None
+    value: sp.Expr
+
+
+@dataclass(frozen=True)
+class Return:
+    expr: sp.Expr
+
+
+@dataclass
+class Kernel:
+    """A generated function: ``def name(*args): body`` on a ``dim``-dimensional mesh with periodic axes ``pbc``."""
+
+    name: str
+    args: list
+    body: list = field(default_factory=list)
+    dim: int = 3
+    pbc: tuple = (False, False, False)
+    doc: str = ""
+
+
+class _Namer:
+    """Python identifiers for IR symbols, checked against the kernel arguments."""
+
+    def __init__(self, reserved):
+        self.reserved = set(reserved)
+        self.names = {}
+
+    def __call__(self, key, proposal: str) -> sp.Symbol:
+        if key not in self.names:
+            name = proposal
+            while name in self.reserved:
+                name = "_" + name
+            self.reserved.add(name)
+            self.names[key] = sp.Symbol(name, real=True)
+        return self.names[key]
+
+
+def _inputs(element: ElementExpressions, symbols: FlatSymbols, extra=()) -> list:
+    names = {ref.name for ref in symbols.cells.values()}
+    names |= {ref.name for ref in symbols.values.values()}
+    names |= {ref.name for ref, _ in symbols.gradients.values()}
+    names.discard("v")
+    return sorted(names | {"dx"} | set(extra))
+
+
+def _loads(element: ElementExpressions, namer: _Namer, exprs) -> tuple[list, dict]:
+    """Loads for every local/cell/dx symbol used by ``exprs``; returns statements and the renaming."""
+    used = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
+    body, rename = [], {}
+    for k in range(3):
+        sym = dx_symbol(k)
+        if sym in used:
+            rename[sym] = namer(sym, f"dx{k}")
+            body.append(Load(rename[sym].name, "dx", None, k, spatial=False))
+    for sym, ref in sorted(element.cells.items(), key=lambda kv: kv[0].name):
+        if sym not in used:
+            continue
+        if ref.component is None:
+            rename[sym] = sp.Symbol(ref.name, real=True)
+        else:
+            rename[sym] = namer(sym, f"{ref.name}{ref.component}")
+            body.append(Load(rename[sym].name, ref.name, None, ref.component))
+    for sym, (vsym, node) in sorted(element.locals.items(), key=lambda kv: kv[0].name):
+        if sym not in used:
+            continue
+        ref = decode(vsym.name)
+        comp = "" if ref.component is None else str(ref.component)
+        rename[sym] = namer(sym, f"{ref.name}{comp}_{''.join(map(str, node))}")
+        body.append(Load(rename[sym].name, ref.name, node, ref.component))
+    return body, rename
+
+
+def _temporaries(element: ElementExpressions, namer: _Namer, rename: dict) -> list:
+    body = []
+    for sym, expr in element.temporaries:
+        new = namer(sym, sym.name)
+        body.append(Assign(new.name, expr.xreplace(rename)))
+        rename[sym] = new
+    return body
+
+
+def _used_closure(element: ElementExpressions, roots) -> list:
+    """Root expressions plus the temporaries they need (for deciding which loads are used)."""
+    exprs = list(roots)
+    return exprs + [expr for _, expr in element.temporaries]
+
+
+def lower_field(element: ElementExpressions, symbols: FlatSymbols, dim: int, pbc=(False,) * 3,
+                ms: str = "material__Ms", region: str = "rho", name: str = "h", doc: str = "") -> Kernel:
+    r"""Field kernel :math:`\mathbf{h}_n = L(\varphi_n) / (\mu_0 \int M_s \rho \varphi_n\,\mathrm{d}V)`."""
+    args = _inputs(element, symbols, extra=("m", ms, region))
+    namer = _Namer(args)
+    keys = sorted(element.vector)
+    mass_scale = sp.Symbol("mass_scale")
+    roots = [element.vector[k] for k in keys] + [cell_volume()]
+    loads, rename = _loads(element, namer, _used_closure(element, roots))
+    body = list(loads) + _temporaries(element, namer, rename)
+    reduced = [element.vector[k].xreplace(rename) for k in keys]
+    h = namer("h", "h")
+    body.append(Zeros(h.name, "m"))
+    for (node, comp), value in zip(keys, reduced):
+        body.append(Accumulate(h.name, node, comp, value))
+    # lumped mass  ∫ Ms ρ φ_n dV = Σ_cells Ms ρ |C| / 2^d
+    mass = namer("mass", "mass")
+    body.append(Zeros(mass.name, "m", 0))
+    cell_mass = namer(mass_scale, "cell_mass")
+    volume = cell_volume().xreplace(rename)
+    body.append(Assign(cell_mass.name, sp.Symbol(ms) * sp.Symbol(region) * volume / 2**dim))
+    for node in local_nodes(dim):
+        body.append(Accumulate(mass.name, node, None, cell_mass))
+    # nodes without magnetic material get zero field instead of 0/0
+    body.append(Return(h / LAST_AXIS(MU0 * mass + IS_ZERO(mass))))
+    return Kernel(name, args, body, dim, tuple(pbc), doc)
+
+
+def lower_energy(element: ElementExpressions, symbols: FlatSymbols, dim: int, pbc=(False,) * 3,
+                 density: bool = False, name: str = "E", doc: str = "") -> Kernel:
+    r"""Energy kernel :math:`E = \sum_C \int_C e\,\mathrm{d}V` (J), or with ``density=True`` the cell-wise
+    average energy density :math:`\int_C e\,\mathrm{d}V / |C|` (J/m³)."""
+    args = _inputs(element, symbols)
+    namer = _Namer(args)
+    roots = [element.energy] + ([cell_volume()] if density else [])
+    loads, rename = _loads(element, namer, _used_closure(element, roots))
+    body = list(loads) + _temporaries(element, namer, rename)
+    energy = element.energy.xreplace(rename)
+    cell_energy = namer("cell_energy", "cell_energy")
+    body.append(Assign(cell_energy.name, energy))
+    if density:
+        body.append(Return(cell_energy / cell_volume().xreplace(rename)))
+    else:
+        body.append(Return(SUM(cell_energy)))
+    return Kernel(name, args, body, dim, tuple(pbc), doc)

@@ -1,0 +1,325 @@
+r"""Pass 3 of the form compiler: integrate pointwise forms over the reference cell.
+
+The reference cell is :math:`[0,1]^d` with local nodes :math:`a \in \{0,1\}^d` and multilinear basis
+functions :math:`\varphi_a(\xi) = \prod_k \xi_k^{a_k}(1-\xi_k)^{1-a_k}`. A nodal field is
+:math:`u(\xi) = \sum_a u_a \varphi_a(\xi)` and :math:`\partial_{x_k} u = \Delta x_k^{-1} \partial_{\xi_k} u`;
+cell fields are constant. The cell volume is :math:`|C| = \Delta x\,\Delta y\,\Delta z` in every dimension
+(lower-dimensional meshes are integrated over their thickness, on which nothing depends).
+
+Results are *element expressions* in local symbols: ``<field>@<a>`` for the value of a nodal field at local
+node ``a``, cell symbols, and ``dx:k`` for the cell size. Two integration strategies:
+
+* **exact tensor-product integration** when the pointwise coefficients are affine in the nodal fields (exchange,
+  DMI, uniaxial anisotropy of first order, Zeeman, ...): the element vector is an element matrix of rational
+  numbers and cell sizes applied to the nodal values, with no quadrature points at all;
+* **Gauss quadrature** otherwise, with :math:`n_k = \lceil (p_k+1)/2 \rceil` points along axis :math:`k`, where
+  :math:`p_k` is the polynomial degree of the integrand along that axis (exact for polynomials), or a given
+  ``quadrature_degree`` for non-polynomial integrands.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import ceil, factorial
+
+import numpy as np
+import sympy as sp
+
+from neuralmag.forms.variation import FlatSymbols, LinearForm, value_symbol
+
+__all__ = ["ElementExpressions", "integrate_linear_form", "integrate_energy", "local_nodes", "dx_symbol",
+           "local_symbol", "DEFAULT_NONPOLYNOMIAL_DEGREE"]
+
+#: per-axis polynomial degree assumed for integrands that are not polynomial (sqrt, exp, ...)
+DEFAULT_NONPOLYNOMIAL_DEGREE = 4
+
+
+def dx_symbol(k: int) -> sp.Symbol:
+    return sp.Symbol(f"dx:{k}", positive=True)
+
+
+def cell_volume():
+    return dx_symbol(0) * dx_symbol(1) * dx_symbol(2)
+
+
+def local_nodes(dim: int) -> list[tuple[int, ...]]:
+    """Local nodes of the reference cell in a fixed order (``(0,0,0), (0,0,1), ...``)."""
+    return list(itertools.product((0, 1), repeat=dim))
+
+
+def local_symbol(value_sym: sp.Symbol, node: tuple[int, ...]) -> sp.Symbol:
+    """The value of the nodal field component ``value_sym`` at local node ``node``."""
+    return sp.Symbol(f"{value_sym.name}@{''.join(map(str, node))}", real=True)
+
+
+@dataclass
+class ElementExpressions:
+    """Output of the quadrature pass.
+
+    ``temporaries`` are ``(symbol, expression)`` pairs to evaluate in order; ``vector[(a, j)]`` is the
+    element vector entry of local node ``a`` and component ``j`` (``j=None`` for scalar outputs);
+    ``energy`` is the integral over the cell.
+    """
+
+    temporaries: list = field(default_factory=list)
+    vector: dict = field(default_factory=dict)
+    energy: sp.Expr | None = None
+    locals: dict = field(default_factory=dict)  # local symbol -> (value symbol, node)
+    cells: dict = field(default_factory=dict)  # cell symbol -> FieldRef
+    strategy: str = ""
+
+
+# ----------------------------------------------------------------------------------------------- degrees
+def _axis_degrees(expr, degrees: dict, dim: int):
+    """Per-axis polynomial degree of ``expr`` in xi, or None if not polynomial in the nodal symbols."""
+    zero = (0,) * dim
+    if expr in degrees:
+        return degrees[expr]
+    if expr.is_Number or not (expr.free_symbols & set(degrees)):
+        return zero
+    if expr.is_Add:
+        parts = [_axis_degrees(a, degrees, dim) for a in expr.args]
+        return None if None in parts else tuple(map(max, zip(*parts)))
+    if expr.is_Mul:
+        parts = [_axis_degrees(a, degrees, dim) for a in expr.args]
+        return None if None in parts else tuple(map(sum, zip(*parts)))
+    if expr.is_Pow and expr.exp.is_Integer and expr.exp > 0:
+        base = _axis_degrees(expr.base, degrees, dim)
+        return None if base is None else tuple(int(expr.exp) * b for b in base)
+    return None
+
+
+def _points_per_axis(expr, symbols: FlatSymbols, dim: int, test_degree, quadrature_degree):
+    if quadrature_degree is not None:
+        return (ceil((quadrature_degree + 1) / 2),) * dim
+    degrees = {s: (1,) * dim for s in symbols.values}
+    for s, (_, axis) in symbols.gradients.items():
+        degrees[s] = tuple(0 if k == axis else 1 for k in range(dim))
+    p = _axis_degrees(expr, degrees, dim)
+    if p is None:
+        p = (DEFAULT_NONPOLYNOMIAL_DEGREE,) * dim
+    return tuple(max(1, ceil((pk + tk + 1) / 2)) for pk, tk in zip(p, test_degree))
+
+
+def gauss_legendre_01(n: int):
+    """Gauss–Legendre points and weights on [0, 1] (exact for polynomials of degree 2n-1)."""
+    x, w = np.polynomial.legendre.leggauss(n)
+    return (x + 1) / 2, w / 2
+
+
+def _basis_1d(bit: int, xi: float, derivative: bool) -> float:
+    if derivative:
+        return 1.0 if bit else -1.0
+    return xi if bit else 1.0 - xi
+
+
+def _basis(node, xi, deriv_axis=None):
+    value = 1.0
+    for k, (bit, x) in enumerate(zip(node, xi)):
+        value *= _basis_1d(bit, x, k == deriv_axis)
+    return value
+
+
+def _quadrature_points(points_per_axis):
+    rules = [gauss_legendre_01(n) for n in points_per_axis]
+    for idx in itertools.product(*(range(n) for n in points_per_axis)):
+        xi = tuple(rules[k][0][i] for k, i in enumerate(idx))
+        w = float(np.prod([rules[k][1][i] for k, i in enumerate(idx)]))
+        yield xi, w
+
+
+def _interpolation(symbols: FlatSymbols, dim: int, xi, out: ElementExpressions) -> dict:
+    """Substitution of pointwise symbols by their interpolants at reference point ``xi``."""
+    nodes = local_nodes(dim)
+    subs = {}
+    for sym in symbols.values:
+        subs[sym] = sp.Add(*[sp.Float(_basis(a, xi), 17) * _local(out, sym, a) for a in nodes])
+    for sym, (ref, axis) in symbols.gradients.items():
+        if axis >= dim:
+            subs[sym] = sp.S.Zero
+            continue
+        vsym = value_symbol(ref)
+        subs[sym] = sp.Add(*[sp.Float(_basis(a, xi, axis), 17) * _local(out, vsym, a) for a in nodes]) / dx_symbol(axis)
+    return subs
+
+
+def _local(out: ElementExpressions, value_sym, node):
+    sym = local_symbol(value_sym, node)
+    out.locals[sym] = (value_sym, node)
+    return sym
+
+
+# ------------------------------------------------------------------------------------------ exact strategy
+def _beta(i: int, j: int) -> Fraction:
+    """∫_0^1 ξ^i (1-ξ)^j dξ."""
+    return Fraction(factorial(i) * factorial(j), factorial(i + j + 1))
+
+
+def _exact_integral(factors, dim: int) -> sp.Expr:
+    """∫ over the physical cell of a product of basis functions / derivatives.
+
+    ``factors`` is a list of ``(node, deriv_axis_or_None)``; the result includes the Jacobian |C|/Δx_k per
+    derivative.
+    """
+    result = Fraction(1)
+    scale = cell_volume()
+    for k in range(dim):
+        i = j = 0
+        sign = 1
+        for node, deriv in factors:
+            if deriv == k:
+                sign *= 1 if node[k] else -1
+            elif node[k]:
+                i += 1
+            else:
+                j += 1
+        result *= sign * _beta(i, j)
+    for _, deriv in factors:
+        if deriv is not None:
+            scale = scale / dx_symbol(deriv)
+    return sp.Rational(result.numerator, result.denominator) * scale
+
+
+def _affine_parts(expr, nodal_symbols):
+    """Split ``expr`` into ``constant + Σ c_s s`` over nodal symbols; None if not affine in them."""
+    if not (expr.free_symbols & set(nodal_symbols)):
+        return expr, {}
+    try:
+        poly = sp.Poly(expr, *nodal_symbols)
+    except sp.PolynomialError:
+        return None
+    if poly.total_degree() > 1:
+        return None
+    coeffs = {}
+    const = sp.S.Zero
+    for monom, c in poly.terms():
+        if sum(monom) == 0:
+            const = c
+        else:
+            coeffs[nodal_symbols[monom.index(1)]] = c
+    return const, coeffs
+
+
+def _integrate_exact(form: LinearForm, dim: int, out: ElementExpressions) -> bool:
+    nodal = form.symbols.nodal
+    parts = {}
+    for j in range(3):
+        for k in [None] + list(range(dim)):
+            expr = form.f[j] if k is None else form.F[j][k]
+            split = _affine_parts(expr, nodal)
+            if split is None:
+                return False
+            parts[(j, k)] = split
+    nodes = local_nodes(dim)
+    grad_of = form.symbols.gradients
+    # pointwise coefficients (cell arrays) and geometric weights (scalars in dx) become named temporaries,
+    # so that each entry reads  coefficient * (w0*u_000 + w1*u_001 + ...)
+    coefficient_names: dict = {}
+    weight_names: dict = {}
+
+    def named(table, expr, prefix):
+        if expr.is_Number or expr.is_Symbol:
+            return expr
+        if expr not in table:
+            table[expr] = sp.Symbol(f"{prefix}{len(table)}", real=True)
+            out.temporaries.append((table[expr], expr))
+        return table[expr]
+
+    for a in nodes:
+        for j in range(3):
+            groups: dict = {}
+            for k in [None] + list(range(dim)):
+                const, coeffs = parts[(j, k)]
+                if const != 0:
+                    groups.setdefault(const, []).append(_exact_integral([(a, k)], dim))
+                for sym, c in coeffs.items():
+                    if sym in grad_of:
+                        ref, axis = grad_of[sym]
+                        if axis >= dim:
+                            continue
+                        vsym, deriv = value_symbol(ref), axis
+                    else:
+                        vsym, deriv = sym, None
+                    for b in nodes:
+                        weight = _exact_integral([(a, k), (b, deriv)], dim)
+                        if weight != 0:
+                            groups.setdefault(c, []).append((weight, _local(out, vsym, b)))
+            terms = []
+            for c, entries in groups.items():
+                by_local: dict = {}
+                for entry in entries:
+                    weight, local = entry if isinstance(entry, tuple) else (entry, sp.S.One)
+                    by_local[local] = by_local.get(local, sp.S.Zero) + weight
+                row = [named(weight_names, w, "w") * local for local, w in by_local.items() if w != 0]
+                if row:
+                    terms.append(named(coefficient_names, c, "k") * sp.Add(*row))
+            if terms:
+                out.vector[(a, j)] = sp.Add(*terms)
+    out.strategy = "exact"
+    return True
+
+
+# ------------------------------------------------------------------------------------- quadrature strategy
+def _integrate_gauss(form: LinearForm, dim: int, out: ElementExpressions, quadrature_degree) -> None:
+    symbols = form.symbols
+    pointwise = list(form.f) + [form.F[j][k] for j in range(3) for k in range(dim)]
+    points = _points_per_axis(sp.Add(*[p for p in pointwise if p != 0]), symbols, dim, (1,) * dim,
+                              quadrature_degree)
+    nodes = local_nodes(dim)
+    acc = {(a, j): [] for a in nodes for j in range(3)}
+    for q, (xi, w) in enumerate(_quadrature_points(points)):
+        subs = _interpolation(symbols, dim, xi, out)
+        # values and gradients at the point become temporaries, then the pointwise coefficients
+        point_syms = {}
+        for sym, value in subs.items():
+            t = sp.Symbol(f"q{q}_{len(out.temporaries)}", real=True)
+            out.temporaries.append((t, value))
+            point_syms[sym] = t
+        coeff = {}
+        for j in range(3):
+            for k in [None] + list(range(dim)):
+                expr = form.f[j] if k is None else form.F[j][k]
+                if expr == 0:
+                    continue
+                t = sp.Symbol(f"q{q}_{len(out.temporaries)}", real=True)
+                out.temporaries.append((t, expr.xreplace(point_syms)))
+                coeff[(j, k)] = t
+        for a in nodes:
+            for (j, k), t in coeff.items():
+                scale = 1 if k is None else 1 / dx_symbol(k)
+                acc[(a, j)].append(sp.Float(w * _basis(a, xi, k), 17) * scale * t)
+    for key, terms in acc.items():
+        if terms:
+            out.vector[key] = cell_volume() * sp.Add(*terms)
+    out.strategy = "gauss"
+
+
+def integrate_linear_form(form: LinearForm, dim: int, quadrature_degree: int | None = None) -> ElementExpressions:
+    """Element vectors :math:`L(\\varphi_a \\mathbf{e}_j)` of a linear form on the reference cell."""
+    out = ElementExpressions(cells=dict(form.symbols.cells))
+    if quadrature_degree is None and _integrate_exact(form, dim, out):
+        return out
+    out = ElementExpressions(cells=dict(form.symbols.cells))
+    _integrate_gauss(form, dim, out, quadrature_degree)
+    return out
+
+
+def integrate_energy(integrand: sp.Expr, symbols: FlatSymbols, dim: int,
+                     quadrature_degree: int | None = None) -> ElementExpressions:
+    """Cell integral :math:`\\int_C e\\,\\mathrm{d}V` of a flattened energy density by Gauss quadrature."""
+    out = ElementExpressions(cells=dict(symbols.cells))
+    points = _points_per_axis(integrand, symbols, dim, (0,) * dim, quadrature_degree)
+    terms = []
+    for q, (xi, w) in enumerate(_quadrature_points(points)):
+        subs = _interpolation(symbols, dim, xi, out)
+        point_syms = {}
+        for sym, value in subs.items():
+            t = sp.Symbol(f"q{q}_{len(out.temporaries)}", real=True)
+            out.temporaries.append((t, value))
+            point_syms[sym] = t
+        terms.append(sp.Float(w, 17) * integrand.xreplace(point_syms))
+    out.energy = cell_volume() * sp.Add(*terms)
+    out.strategy = "gauss"
+    return out
