@@ -6,7 +6,6 @@ The kernel cache goes to a temporary directory per session so tests never read a
 import os
 import tempfile
 
-import numpy as np
 import pytest
 
 os.environ.setdefault("NM_CACHEDIR", tempfile.mkdtemp(prefix="nm-test-cache-"))
@@ -41,11 +40,3 @@ def float64():
     yield "float64"
     nm.config.dtype = old
 
-
-def to_numpy(x):
-    """Any tensor, Function or number as a float64 NumPy array."""
-    if isinstance(x, nm.Function):
-        return x.numpy().astype(np.float64)
-    if hasattr(x, "detach"):
-        x = x.detach().cpu().numpy()
-    return np.asarray(x, dtype=np.float64)
