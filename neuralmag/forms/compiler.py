@@ -66,9 +66,19 @@ def _forms_of(term, dim: int):
     raise TypeError(f"{term!r} defines neither e_expr(m, dim) nor l_expr(m, v, dim).")
 
 
+_compiled: dict = {}
+
+
 def compile_term(term, options: CompileOptions) -> CompiledTerm:
-    """Run the compiler passes for ``term`` and return its kernels as IR."""
+    """Run the compiler passes for ``term`` and return its kernels as IR (memoised per form and options)."""
     kind, form = _forms_of(term, options.dim)
+    key = (kind, sp.srepr(form), options)
+    if key not in _compiled:
+        _compiled[key] = _compile(term, kind, form, options)
+    return _compiled[key]
+
+
+def _compile(term, kind, form, options: CompileOptions) -> CompiledTerm:
     parts = symbolic.measures(form)
     if set(parts) != {"dV"}:
         raise ValueError("compile_term handles volume forms (nm.dV); surface forms (nm.dA) are compiled by the interface terms that define them.")

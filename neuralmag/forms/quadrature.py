@@ -36,6 +36,13 @@ __all__ = ["ElementExpressions", "integrate_linear_form", "integrate_energy", "l
 DEFAULT_NONPOLYNOMIAL_DEGREE = 4
 
 
+def _number(x: float) -> sp.Expr:
+    """A float coefficient as a SymPy number: exact when it is a short binary fraction (0.25, -1.0)."""
+    if float(x * 1024).is_integer():
+        return sp.Rational(int(x * 1024), 1024)
+    return sp.Float(x, 17)
+
+
 def dx_symbol(k: int) -> sp.Symbol:
     return sp.Symbol(f"dx:{k}", positive=True)
 
@@ -135,13 +142,13 @@ def _interpolation(symbols: FlatSymbols, dim: int, xi, out: ElementExpressions) 
     nodes = local_nodes(dim)
     subs = {}
     for sym in symbols.values:
-        subs[sym] = sp.Add(*[sp.Float(_basis(a, xi), 17) * _local(out, sym, a) for a in nodes])
+        subs[sym] = sp.Add(*[_number(_basis(a, xi)) * _local(out, sym, a) for a in nodes])
     for sym, (ref, axis) in symbols.gradients.items():
         if axis >= dim:
             subs[sym] = sp.S.Zero
             continue
         vsym = value_symbol(ref)
-        subs[sym] = sp.Add(*[sp.Float(_basis(a, xi, axis), 17) * _local(out, vsym, a) for a in nodes]) / dx_symbol(axis)
+        subs[sym] = sp.Add(*[_number(_basis(a, xi, axis)) * _local(out, vsym, a) for a in nodes]) / dx_symbol(axis)
     return subs
 
 
@@ -289,7 +296,7 @@ def _integrate_gauss(form: LinearForm, dim: int, out: ElementExpressions, quadra
         for a in nodes:
             for (j, k), t in coeff.items():
                 scale = 1 if k is None else 1 / dx_symbol(k)
-                acc[(a, j)].append(sp.Float(w * _basis(a, xi, k), 17) * scale * t)
+                acc[(a, j)].append(_number(w * _basis(a, xi, k)) * scale * t)
     for key, terms in acc.items():
         if terms:
             out.vector[key] = cell_volume() * sp.Add(*terms)
@@ -319,7 +326,7 @@ def integrate_energy(integrand: sp.Expr, symbols: FlatSymbols, dim: int,
             t = sp.Symbol(f"q{q}_{len(out.temporaries)}", real=True)
             out.temporaries.append((t, value))
             point_syms[sym] = t
-        terms.append(sp.Float(w, 17) * integrand.xreplace(point_syms))
+        terms.append(_number(w) * integrand.xreplace(point_syms))
     out.energy = cell_volume() * sp.Add(*terms)
     out.strategy = "gauss"
     return out

@@ -78,6 +78,13 @@ class JaxBackend:
     def stack(self, xs, axis=-1):
         return jnp.stack(xs, axis=axis)
 
+    @property
+    def fft(self):
+        """FFT convolution helpers of this backend (module ``neuralmag.backends.jax.fft``)."""
+        from neuralmag.backends.jax import fft
+
+        return fft
+
     def namespace(self) -> dict:
         """Globals of generated source."""
         return {"jax": jax, "jnp": jnp}

@@ -66,6 +66,13 @@ class TorchBackend:
     def stack(self, xs, axis=-1):
         return torch.stack(xs, dim=axis)
 
+    @property
+    def fft(self):
+        """FFT convolution helpers of this backend (module ``neuralmag.backends.torch.fft``)."""
+        from neuralmag.backends.torch import fft
+
+        return fft
+
     def namespace(self) -> dict:
         return {"torch": torch}
 
