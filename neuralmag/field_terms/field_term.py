@@ -30,17 +30,18 @@ class FieldTerm:
 
     Class attributes:
         default_name: name used by :meth:`register` when none is given.
-        quadrature_degree: per-axis polynomial degree integrated exactly; ``None`` chooses it from the form.
+        quadrature_degree: per-axis polynomial degree integrated exactly by Gauss quadrature; ``None``
+            integrates polynomial forms exactly; ``"nodal"`` uses the mass-lumped corner rule (local terms).
     """
 
     default_name: str | None = None
-    quadrature_degree: int | None = None
+    quadrature_degree: int | str | None = None
     e_expr = None
     l_expr = None
 
     def kernels(self, state) -> dict:
         """Generated kernels ``{"h", "E", "e"}`` for the mesh and backend of ``state`` (cached)."""
-        return load_kernels(self, state.mesh.dim, state.backend.name, state.mesh.pbc, self.quadrature_degree)
+        return load_kernels(self, state.mesh.dim, state.backend.name, state.mesh.pbc)
 
     def register(self, state, name: str | None = None) -> "FieldTerm":
         """Add ``h_<name>``, ``E_<name>`` and ``e_<name>`` (energies only) as dynamic attributes of ``state``."""

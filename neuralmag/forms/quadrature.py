@@ -14,7 +14,11 @@ node ``a``, cell symbols, and ``dx:k`` for the cell size. Two integration strate
   numbers and cell sizes applied to the nodal values, with no quadrature points at all;
 * **Gauss quadrature** otherwise, with :math:`n_k = \lceil (p_k+1)/2 \rceil` points along axis :math:`k`, where
   :math:`p_k` is the polynomial degree of the integrand along that axis (exact for polynomials), or a given
-  ``quadrature_degree`` for non-polynomial integrands.
+  ``quadrature_degree`` for non-polynomial integrands;
+* the **nodal rule** (``quadrature_degree="nodal"``: the 2^d corners, weight 1/2^d each) for forms without
+  derivatives: it is the mass-lumped integral, so local fields (Zeeman, anisotropies) become exactly local,
+  :math:`\mathbf{h}_n = \mathbf{f}(\mathbf{m}_n)` where the material is uniform, consistent with an energy
+  integrated by the same rule.
 """
 
 from __future__ import annotations
@@ -129,6 +133,17 @@ def _basis(node, xi, deriv_axis=None):
     return value
 
 
+def _nodal_points(dim):
+    for node in local_nodes(dim):
+        yield tuple(float(b) for b in node), 1.0 / 2**dim
+
+
+def _check_nodal(symbols: FlatSymbols, exprs) -> None:
+    grads = set(symbols.gradients)
+    if any(e.free_symbols & grads for e in exprs):
+        raise ValueError("The nodal quadrature rule is for forms without derivatives of nodal fields.")
+
+
 def _quadrature_points(points_per_axis):
     rules = [gauss_legendre_01(n) for n in points_per_axis]
     for idx in itertools.product(*(range(n) for n in points_per_axis)):
@@ -150,6 +165,20 @@ def _interpolation(symbols: FlatSymbols, dim: int, xi, out: ElementExpressions) 
         vsym = value_symbol(ref)
         subs[sym] = sp.Add(*[_number(_basis(a, xi, axis)) * _local(out, vsym, a) for a in nodes]) / dx_symbol(axis)
     return subs
+
+
+def _temporary(out: ElementExpressions, q: int, expr) -> sp.Expr:
+    """Name ``expr`` as a temporary of quadrature point ``q`` (plain symbols and numbers stay inline)."""
+    if expr.is_Symbol or expr.is_Number:
+        return expr
+    t = sp.Symbol(f"q{q}_{len(out.temporaries)}", real=True)
+    out.temporaries.append((t, expr))
+    return t
+
+
+def _point_values(subs: dict, out: ElementExpressions, q: int) -> dict:
+    """Values and gradients of the nodal fields at quadrature point ``q`` as temporaries."""
+    return {sym: _temporary(out, q, value) for sym, value in subs.items()}
 
 
 def _local(out: ElementExpressions, value_sym, node):
@@ -272,31 +301,33 @@ def _integrate_exact(form: LinearForm, dim: int, out: ElementExpressions) -> boo
 def _integrate_gauss(form: LinearForm, dim: int, out: ElementExpressions, quadrature_degree) -> None:
     symbols = form.symbols
     pointwise = list(form.f) + [form.F[j][k] for j in range(3) for k in range(dim)]
-    points = _points_per_axis(sp.Add(*[p for p in pointwise if p != 0]), symbols, dim, (1,) * dim,
-                              quadrature_degree)
+    if quadrature_degree == "nodal":
+        _check_nodal(symbols, pointwise)
+        if any(form.F[j][k] != 0 for j in range(3) for k in range(dim)):
+            raise ValueError("The nodal quadrature rule cannot integrate derivatives of the test function.")
+        rule = _nodal_points(dim)
+    else:
+        points = _points_per_axis(sp.Add(*[p for p in pointwise if p != 0]), symbols, dim, (1,) * dim,
+                                  quadrature_degree)
+        rule = _quadrature_points(points)
     nodes = local_nodes(dim)
     acc = {(a, j): [] for a in nodes for j in range(3)}
-    for q, (xi, w) in enumerate(_quadrature_points(points)):
-        subs = _interpolation(symbols, dim, xi, out)
-        # values and gradients at the point become temporaries, then the pointwise coefficients
-        point_syms = {}
-        for sym, value in subs.items():
-            t = sp.Symbol(f"q{q}_{len(out.temporaries)}", real=True)
-            out.temporaries.append((t, value))
-            point_syms[sym] = t
-        coeff = {}
-        for j in range(3):
-            for k in [None] + list(range(dim)):
-                expr = form.f[j] if k is None else form.F[j][k]
-                if expr == 0:
-                    continue
-                t = sp.Symbol(f"q{q}_{len(out.temporaries)}", real=True)
-                out.temporaries.append((t, expr.xreplace(point_syms)))
-                coeff[(j, k)] = t
+    keys = [(j, k) for j in range(3) for k in [None] + list(range(dim))
+            if (form.f[j] if k is None else form.F[j][k]) != 0]
+    # common subexpressions of the pointwise coefficients (e.g. m·a), found once and evaluated per point
+    shared, reduced = sp.cse([form.f[j] if k is None else form.F[j][k] for j, k in keys],
+                             symbols=(sp.Symbol(f"s{i}", real=True) for i in range(10**9)), optimizations=None)
+    for q, (xi, w) in enumerate(rule):
+        point_syms = _point_values(_interpolation(symbols, dim, xi, out), out, q)
+        for sym, expr in shared:
+            point_syms[sym] = _temporary(out, q, expr.xreplace(point_syms))
+        coeff = {key: _temporary(out, q, expr.xreplace(point_syms)) for key, expr in zip(keys, reduced)}
         for a in nodes:
             for (j, k), t in coeff.items():
                 scale = 1 if k is None else 1 / dx_symbol(k)
-                acc[(a, j)].append(_number(w * _basis(a, xi, k)) * scale * t)
+                weight = _number(w * _basis(a, xi, k))
+                if weight != 0:
+                    acc[(a, j)].append(weight * scale * t)
     for key, terms in acc.items():
         if terms:
             out.vector[key] = cell_volume() * sp.Add(*terms)
@@ -317,15 +348,14 @@ def integrate_energy(integrand: sp.Expr, symbols: FlatSymbols, dim: int,
                      quadrature_degree: int | None = None) -> ElementExpressions:
     """Cell integral :math:`\\int_C e\\,\\mathrm{d}V` of a flattened energy density by Gauss quadrature."""
     out = ElementExpressions(cells=dict(symbols.cells))
-    points = _points_per_axis(integrand, symbols, dim, (0,) * dim, quadrature_degree)
+    if quadrature_degree == "nodal":
+        _check_nodal(symbols, [integrand])
+        rule = _nodal_points(dim)
+    else:
+        rule = _quadrature_points(_points_per_axis(integrand, symbols, dim, (0,) * dim, quadrature_degree))
     terms = []
-    for q, (xi, w) in enumerate(_quadrature_points(points)):
-        subs = _interpolation(symbols, dim, xi, out)
-        point_syms = {}
-        for sym, value in subs.items():
-            t = sp.Symbol(f"q{q}_{len(out.temporaries)}", real=True)
-            out.temporaries.append((t, value))
-            point_syms[sym] = t
+    for q, (xi, w) in enumerate(rule):
+        point_syms = _point_values(_interpolation(symbols, dim, xi, out), out, q)
         terms.append(_number(w) * integrand.xreplace(point_syms))
     out.energy = cell_volume() * sp.Add(*terms)
     out.strategy = "gauss"
