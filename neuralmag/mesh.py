@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 __all__ = ["Mesh"]
@@ -30,7 +31,11 @@ class Mesh:
     pbc: tuple
 
     def __init__(self, n, dx, origin=(0.0, 0.0, 0.0), pbc=False):
-        n = tuple(int(v) for v in (n if hasattr(n, "__len__") else (n,)))
+        n = tuple(n) if hasattr(n, "__len__") else (n,)
+        if not all(isinstance(v, numbers.Integral)
+                   or (isinstance(v, numbers.Real) and float(v).is_integer()) for v in n):
+            raise ValueError(f"Cell counts must be integers; got n={n}.")
+        n = tuple(int(v) for v in n)
         if not 1 <= len(n) <= 3:
             raise ValueError(f"A mesh has 1, 2 or 3 axes; got n={n}.")
         if any(v < 1 for v in n):
