@@ -5,7 +5,8 @@ first :class:`State` is created.
 """
 
 from neuralmag.config import config
-from neuralmag.field_terms import ExchangeField, FieldTerm
+from neuralmag.field_terms import *  # noqa: F401,F403
+from neuralmag.field_terms import __all__ as _field_terms
 from neuralmag.forms import N, Variable, dA, dV, kernel_source
 from neuralmag.functions import CellFunction, Function, VectorFunction
 from neuralmag.mesh import Mesh
@@ -15,5 +16,5 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "config", "Mesh", "State", "ResolvedFunction", "Function", "VectorFunction", "CellFunction",
-    "N", "Variable", "dV", "dA", "kernel_source", "FieldTerm", "ExchangeField",
+    "N", "Variable", "dV", "dA", "kernel_source", *_field_terms,
 ]

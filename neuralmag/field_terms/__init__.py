@@ -1,6 +1,13 @@
 """Field terms: one physics term per file, each reading like its energy."""
 
+from neuralmag.field_terms.anisotropy import CubicAnisotropyField, UniaxialAnisotropyField
+from neuralmag.field_terms.dmi import BulkDMIField, D2dDMIField, InterfaceDMIField, LifshitzInvariantField
 from neuralmag.field_terms.exchange import ExchangeField
+from neuralmag.field_terms.external import ExternalField
 from neuralmag.field_terms.field_term import FieldTerm
+from neuralmag.field_terms.total import TotalField
 
-__all__ = ["FieldTerm", "ExchangeField"]
+__all__ = [
+    "FieldTerm", "ExchangeField", "ExternalField", "UniaxialAnisotropyField", "CubicAnisotropyField",
+    "LifshitzInvariantField", "InterfaceDMIField", "BulkDMIField", "D2dDMIField", "TotalField",
+]
