@@ -97,7 +97,10 @@ class Function:
     @classmethod
     def from_expression(cls, state, expression, spaces=None, shape=()):
         """Evaluate ``expression(x, y, z)`` on the coordinates of ``spaces`` (see :meth:`State.coordinates`)."""
-        f = cls(state, spaces, shape) if cls is Function else cls(state)
+        kwargs = {"spaces": spaces} if spaces is not None else {}
+        if tuple(shape) != ():
+            kwargs["shape"] = shape
+        f = cls(state, **kwargs)
         x = state.coordinates(f.spaces)
         value = expression(*x)
         if isinstance(value, (tuple, list)):
