@@ -168,12 +168,12 @@ class State:
     def tensor(self, value):
         """``value`` as a backend tensor of this state's dtype and device (boolean arrays stay boolean)."""
         if isinstance(value, Function):
-            return value.tensor
+            value = value.tensor  # converted below: it may come from a state of another backend or dtype
         if self.backend.is_tensor(value):
             if "bool" in str(value.dtype):
                 return value
             return self.backend.tensor(value, self.dtype, self.device)
-        array = np.asarray(value)
+        array = np.array(value)  # a copy: the tensor never aliases the caller's array (torch.as_tensor would)
         dtype = None if array.dtype == bool else self.dtype
         return self.backend.tensor(array, dtype, self.device)
 
@@ -260,6 +260,8 @@ class State:
 
     def _convert(self, name: str, value):
         """Validate and convert values of the attributes that have a meaning (m, t, dx, rho, material__*)."""
+        if isinstance(value, Function) and value.state is not self:  # rebind to this state's backend/dtype
+            value = Function(self, value.spaces, value.shape, tensor=value.tensor)
         if name == "m":
             return self._convert_m(value)
         if name in ("t",):
