@@ -1,0 +1,33 @@
+"""FFT convolution helpers of the JAX backend (``state.backend.fft``).
+
+The FFT field terms (demagnetisation, Oersted) are written against this small, differentiable interface so
+that they stay backend-neutral; :mod:`neuralmag.backends.torch.fft` has the same functions.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+__all__ = ["rfftn", "irfftn", "roll", "pad"]
+
+
+def rfftn(x, shape, axes):
+    """Real FFT of ``x`` over ``axes``, zero-padded (at the end) to the lengths ``shape`` (one per axis)."""
+    return jnp.fft.rfftn(x, s=tuple(shape), axes=tuple(axes))
+
+
+def irfftn(x, shape, axes):
+    """Inverse of :func:`rfftn`: a real array with lengths ``shape`` along ``axes``."""
+    return jnp.fft.irfftn(x, s=tuple(shape), axes=tuple(axes))
+
+
+def roll(x, shift: int, axis: int):
+    """``x`` shifted cyclically by ``shift`` along ``axis`` (``out[i] = x[i - shift]``)."""
+    return jnp.roll(x, shift, axis=axis)
+
+
+def pad(x, axis: int, before: int, after: int):
+    """``x`` with ``before`` zeros prepended and ``after`` zeros appended along ``axis``."""
+    widths = [(0, 0)] * x.ndim
+    widths[axis] = (before, after)
+    return jnp.pad(x, widths)
