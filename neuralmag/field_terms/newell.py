@@ -268,18 +268,22 @@ def _images(pbc, images):
 
 
 def _fold(values, axis, n):
-    """Sum the periodic images along a periodic axis: non-negative offsets ``0 .. c-1`` -> ``n`` residues."""
+    """Sum the periodic images along a periodic axis: non-negative offsets ``0 .. c-1`` -> ``n`` residues.
+
+    Offsets ``-(c-1) .. c-1`` contribute to residue ``offset mod n``, negative ones through the parity of
+    each component; for even ``n`` the two end offsets ``+-(c-1)`` count half (see :func:`real_space_kernel`).
+    """
     c = values.shape[axis + 1]
-    sign = _parity(axis).reshape((6,) + (1,) * (values.ndim - 1))
-    neg = np.flip(np.take(values, np.arange(1, c), axis=axis + 1), axis=axis + 1) * sign
-    full = np.concatenate([neg, values], axis=axis + 1)  # offsets -(c-1) .. c-1
-    full = np.moveaxis(full, axis + 1, 0)
-    if n % 2 == 0:  # offsets +-n/2 (mod n) meet: half of each of the two end images
-        full[[0, -1]] *= 0.5
-    start = (-(c - 1)) % n  # residue of the first offset
-    end = -(start + full.shape[0]) % n
-    full = np.pad(full, [(start, end)] + [(0, 0)] * (full.ndim - 1))
-    return np.moveaxis(full.reshape((-1, n) + full.shape[1:]).sum(axis=0), 0, axis + 1)
+    v = np.moveaxis(values, axis + 1, 0)  # (c, 6, ...)
+    if n % 2 == 0 and c > 1:
+        v = v.copy()
+        v[-1] *= 0.5
+    v = np.pad(v, [(0, -c % n)] + [(0, 0)] * (v.ndim - 1))
+    positive = v.reshape((-1, n) + v.shape[1:]).sum(axis=0)  # offsets 0 .. c-1 by residue
+    negative = positive.copy()
+    negative[0] -= v[0]  # offsets 1 .. c-1 by residue; offset -m has residue -m mod n
+    negative = negative[(-np.arange(n)) % n] * _parity(axis).reshape((6,) + (1,) * (v.ndim - 2))
+    return np.moveaxis(positive + negative, 0, axis + 1)
 
 
 def real_space_kernel(n, dx, pbc=None, p=6.0, images=None):
