@@ -432,6 +432,23 @@ class State:
         func = generated.jitted if generated.use_jit else generated.raw
         return ResolvedFunction(name, inputs, generated.constants, generated.source, func, bound)
 
+    def resolve_unbound(self, name: str, inputs=()):
+        """Like :meth:`resolve`, but nothing is bound: returns ``(f, constants)`` where ``f(*inputs, *values)``
+        takes the current values of the attributes named in ``constants`` (see :meth:`values`) as trailing
+        arguments. Solvers use this to jit a whole integration once and still see changed values."""
+        inputs = tuple([inputs] if isinstance(inputs, str) else inputs)
+        generated = self._generate(name, inputs)
+        return generated.raw, list(generated.constants)
+
+    def values(self, names) -> list:
+        """Current values of the value attributes ``names`` (Functions as their tensors)."""
+        return [self._leaf(n) for n in names]
+
+    @property
+    def structure_version(self) -> int:
+        """Counter that changes whenever the dependency structure of the attributes changes."""
+        return self._version
+
     # ------------------------------------------------------------------ misc
     def __repr__(self) -> str:
         return (f"State({self.mesh}, backend={self.backend.name!r}, dtype={self.dtype_name!r}, "

@@ -35,6 +35,8 @@ class FieldTerm:
     """
 
     default_name: str | None = None
+    #: attribute prefix of the generated field; torque terms (see :mod:`neuralmag.field_terms.torques`) use "tau"
+    field_prefix: str = "h"
     quadrature_degree: int | str | None = None
     e_expr = None
     l_expr = None
@@ -52,6 +54,6 @@ class FieldTerm:
         outputs = {"h": ("n" * dim, (3,)), "e": ("c" * dim, ()), "E": None}
         for kind, kernel in self.kernels(state).items():
             kernel.nm_output = outputs[kind]  # read back as a Function (kernels are per dimension)
-            setattr(state, f"{kind}_{name}", kernel)
+            setattr(state, f"{self.field_prefix if kind == 'h' else kind}_{name}", kernel)
         return self
 

@@ -72,6 +72,12 @@ class JaxBackend:
     def sum(self, x, axes):
         return jnp.sum(x, axis=tuple(axes))
 
+    def max(self, x):
+        return jnp.max(x)
+
+    def all_finite(self, x):
+        return jnp.isfinite(x).all()
+
     def sqrt(self, x):
         return jnp.sqrt(x)
 
@@ -84,6 +90,13 @@ class JaxBackend:
         from neuralmag.backends.jax import fft
 
         return fft
+
+    @property
+    def ode(self):
+        """ODE integrators of this backend (module ``neuralmag.backends.jax.ode``)."""
+        from neuralmag.backends.jax import ode
+
+        return ode
 
     def namespace(self) -> dict:
         """Globals of generated source."""

@@ -60,6 +60,12 @@ class TorchBackend:
     def sum(self, x, axes):
         return torch.sum(x, dim=tuple(axes)) if axes else x
 
+    def max(self, x):
+        return torch.max(x)
+
+    def all_finite(self, x):
+        return torch.isfinite(x).all()
+
     def sqrt(self, x):
         return torch.sqrt(x)
 
@@ -72,6 +78,13 @@ class TorchBackend:
         from neuralmag.backends.torch import fft
 
         return fft
+
+    @property
+    def ode(self):
+        """ODE integrators of this backend (module ``neuralmag.backends.torch.ode``)."""
+        from neuralmag.backends.torch import ode
+
+        return ode
 
     def namespace(self) -> dict:
         return {"torch": torch}
