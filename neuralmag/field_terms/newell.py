@@ -35,12 +35,13 @@ import numpy as np
 
 __all__ = [
     "COMPONENTS", "switch_radius", "newell_f", "newell_g", "newell_tensor", "dipole_tensor", "octant", "real_space_kernel",
-    "kernel_spectrum", "fft_size", "padded_shape", "fft_axes",
+    "kernel_spectrum", "fft_size", "padded_shape", "fft_axes", "near_far_octant", "assemble", "octant_counts",
+    "check_images", "real_spectrum", "ODD_AXES",
 ]
 
 COMPONENTS = ("xx", "yy", "zz", "xy", "xz", "yz")
 #: for each component, the coordinate axes in which it is odd
-_ODD_AXES = ((), (), (), (0, 1), (0, 2), (1, 2))
+ODD_AXES = ((), (), (), (0, 1), (0, 2), (1, 2))
 
 # Gauss rules for the weight 1 - |t| on [-1, 1] (q nodes, exact up to degree 2q - 1), computed from the
 # moments in 60-digit arithmetic: {q: (nodes, weights)}
@@ -191,14 +192,23 @@ def octant(counts, dx, p=6.0):
     Exact (Newell) where ``R <= switch_radius(dx, p)``; beyond, :func:`dipole_tensor` with the number of
     nodes per axis chosen by the distance (``_FAR_ORDERS``) to keep its error near 1e-12.
     """
+    return near_far_octant(counts, dx, switch_radius(dx, p), newell_tensor, dipole_tensor, ODD_AXES)
+
+
+def near_far_octant(counts, dx, radius, exact, far, odd_axes):
+    """A kernel on the non-negative offsets ``0 <= i_k < counts[k]``, shape ``(ncomp,) + counts``.
+
+    ``exact(counts, dx)`` gives the kernel on a box of offsets (used within ``radius``, m), ``far(x, y, z,
+    dx, q)`` at scattered offsets with ``q`` quadrature nodes per axis (chosen by ``_FAR_ORDERS``).
+    Components odd along an axis (``odd_axes``) are set to exactly zero on that axis' zero plane.
+    """
     counts = tuple(int(c) for c in counts)
     dx = tuple(float(d) for d in dx)
     dmax = max(dx)
-    radius = switch_radius(dx, p)
     near = tuple(min(c, int(math.floor(radius / d)) + 1) for c, d in zip(counts, dx))
     if near == counts:
-        return _zero_odd_planes(newell_tensor(counts, dx))
-    out = np.empty((6,) + counts)
+        return _zero_odd_planes(exact(counts, dx), odd_axes)
+    out = np.empty((len(odd_axes),) + counts)
     x, y, z = (np.arange(c, dtype=np.float64)[tuple(slice(None) if k == a else None for a in range(3))] * d
                for k, (c, d) in enumerate(zip(counts, dx)))
     dist = np.sqrt(x * x + y * y + z * z) / dmax  # distance in units of the largest cell size
@@ -209,25 +219,25 @@ def octant(counts, dx, p=6.0):
             continue
         idx = np.nonzero((dist > lower) & (dist <= upper))
         if idx[0].size:
-            out[(slice(None),) + idx] = dipole_tensor(idx[0] * dx[0], idx[1] * dx[1], idx[2] * dx[2], dx, q)
+            out[(slice(None),) + idx] = far(idx[0] * dx[0], idx[1] * dx[1], idx[2] * dx[2], dx, q)
         upper = lower
     box = tuple(slice(0, m) for m in near)
     inside = dist[box] <= radius / dmax
-    out[(slice(None),) + box][:, inside] = newell_tensor(near, dx)[:, inside]
-    return _zero_odd_planes(out)
+    out[(slice(None),) + box][:, inside] = exact(near, dx)[:, inside]
+    return _zero_odd_planes(out, odd_axes)
 
 
-def _zero_odd_planes(out):
+def _zero_odd_planes(out, odd_axes):
     """Exact zeros on the planes where a component is odd (rounding leaves ~1e-22 in the far field)."""
-    for comp, odd in enumerate(_ODD_AXES):
+    for comp, odd in enumerate(odd_axes):
         for axis in odd:
             out[(comp,) + (slice(None),) * axis + (0,)] = 0.0
     return out
 
 
-def _parity(axis):
-    """Sign of each component under x_axis -> -x_axis, shape (6, 1, ...)."""
-    return np.array([-1.0 if axis in odd else 1.0 for odd in _ODD_AXES])
+def _parity(axis, odd_axes):
+    """Sign of each component under x_axis -> -x_axis."""
+    return np.array([-1.0 if axis in odd else 1.0 for odd in odd_axes])
 
 
 def fft_size(n: int) -> int:
@@ -254,7 +264,8 @@ def fft_axes(shape) -> tuple:
     return tuple(k for k, size in enumerate(shape) if size > 1)
 
 
-def _images(pbc, images):
+def check_images(pbc, images) -> tuple:
+    """Number of periodic images per mesh axis (0 along non-periodic axes; default 10)."""
     if images is None:
         images = 10
     if np.ndim(images) == 0:
@@ -267,14 +278,14 @@ def _images(pbc, images):
     return tuple(i if p else 0 for i, p in zip(images, pbc))
 
 
-def _fold(values, axis, n):
+def _fold(values, axis, n, odd_axes):
     """Sum the periodic images along a periodic axis: non-negative offsets ``0 .. c-1`` -> ``n`` residues.
 
     Offsets ``-(c-1) .. c-1`` contribute to residue ``offset mod n``, negative ones through the parity of
     each component; for even ``n`` the two end offsets ``+-(c-1)`` count half (see :func:`real_space_kernel`).
     """
     c = values.shape[axis + 1]
-    v = np.moveaxis(values, axis + 1, 0)  # (c, 6, ...)
+    v = np.moveaxis(values, axis + 1, 0)  # (c, ncomp, ...)
     if n % 2 == 0 and c > 1:
         v = v.copy()
         v[-1] *= 0.5
@@ -282,8 +293,47 @@ def _fold(values, axis, n):
     positive = v.reshape((-1, n) + v.shape[1:]).sum(axis=0)  # offsets 0 .. c-1 by residue
     negative = positive.copy()
     negative[0] -= v[0]  # offsets 1 .. c-1 by residue; offset -m has residue -m mod n
-    negative = negative[(-np.arange(n)) % n] * _parity(axis).reshape((6,) + (1,) * (v.ndim - 2))
+    parity = _parity(axis, odd_axes).reshape((len(odd_axes),) + (1,) * (v.ndim - 2))
+    negative = negative[(-np.arange(n)) % n] * parity
     return np.moveaxis(positive + negative, 0, axis + 1)
+
+
+def octant_counts(n, pbc, images) -> tuple:
+    """Non-negative offsets needed along each of the three axes (``images`` from :func:`check_images`)."""
+    counts = [1, 1, 1]
+    for k in range(len(n)):
+        counts[k] = images[k] * n[k] + n[k] // 2 + 1 if pbc[k] else n[k]
+    return tuple(counts)
+
+
+def assemble(values, n, pbc, odd_axes):
+    """Kernel on the FFT grid from its values on the non-negative offsets (``(ncomp,) + octant_counts``).
+
+    Periodic axes: images folded onto the ``n`` residues. Non-periodic axes: offsets ``0 .. n-1`` at the
+    start, ``-(n-1) .. -1`` at the end (mirrored with the parity of each component), zeros between.
+    """
+    n = tuple(int(c) for c in n)
+    dim = len(n)
+    ncomp = len(odd_axes)
+    shape = padded_shape(n, pbc)
+    values = values.reshape((ncomp,) + values.shape[1:dim + 1])  # drop the missing axes
+    for k in range(dim):
+        if pbc[k]:
+            values = _fold(values, k, n[k], odd_axes)
+    out = np.zeros((ncomp,) + shape)
+    mirrored = [k for k in range(dim) if not pbc[k] and n[k] > 1]
+    for signs in np.ndindex(*(2,) * len(mirrored)):
+        src, dst = [slice(None)] * (dim + 1), [slice(None)] * (dim + 1)
+        sign = np.ones(ncomp)
+        for k, negative in zip(mirrored, signs):
+            if negative:
+                src[k + 1], dst[k + 1] = slice(n[k] - 1, 0, -1), slice(shape[k] - n[k] + 1, shape[k])
+                sign = sign * _parity(k, odd_axes)
+            else:
+                src[k + 1], dst[k + 1] = slice(0, n[k]), slice(0, n[k])
+        block = values[tuple(src)]
+        out[tuple(dst)] = block if np.all(sign == 1) else block * sign.reshape((ncomp,) + (1,) * dim)
+    return out
 
 
 def real_space_kernel(n, dx, pbc=None, p=6.0, images=None):
@@ -303,33 +353,9 @@ def real_space_kernel(n, dx, pbc=None, p=6.0, images=None):
     between them (zero padding) it is zero.
     """
     n = tuple(int(c) for c in n)
-    dim = len(n)
-    pbc = tuple(bool(b) for b in pbc) if pbc is not None else (False,) * dim
-    images = _images(pbc, images)
-    shape = padded_shape(n, pbc)
-    # non-negative offsets needed along each of the three axes
-    counts = [1, 1, 1]
-    for k in range(dim):
-        counts[k] = images[k] * n[k] + n[k] // 2 + 1 if pbc[k] else n[k]
-    values = octant(counts, dx, p).reshape((6,) + tuple(counts[:dim]))  # drop the missing axes
-    for k in range(dim):
-        if pbc[k]:
-            values = _fold(values, k, n[k])
-    # non-periodic axes: offsets 0 .. n-1 at the start, -(n-1) .. -1 at the end, zeros between
-    out = np.zeros((6,) + shape)
-    mirrored = [k for k in range(dim) if not pbc[k] and n[k] > 1]
-    for signs in np.ndindex(*(2,) * len(mirrored)):
-        src, dst = [slice(None)] * (dim + 1), [slice(None)] * (dim + 1)
-        sign = np.ones(6)
-        for k, negative in zip(mirrored, signs):
-            if negative:
-                src[k + 1], dst[k + 1] = slice(n[k] - 1, 0, -1), slice(shape[k] - n[k] + 1, shape[k])
-                sign = sign * _parity(k)
-            else:
-                src[k + 1], dst[k + 1] = slice(0, n[k]), slice(0, n[k])
-        block = values[tuple(src)]
-        out[tuple(dst)] = block if np.all(sign == 1) else block * sign.reshape((6,) + (1,) * dim)
-    return out
+    pbc = tuple(bool(b) for b in pbc) if pbc is not None else (False,) * len(n)
+    images = check_images(pbc, images)
+    return assemble(octant(octant_counts(n, pbc, images), dx, p), n, pbc, ODD_AXES)
 
 
 def kernel_spectrum(n, dx, pbc=None, p=6.0, images=None):
@@ -338,9 +364,14 @@ def kernel_spectrum(n, dx, pbc=None, p=6.0, images=None):
     ``rfftn`` over :func:`fft_axes` of the padded shape (the last of them is halved); the kernel's parity
     makes the spectrum real up to rounding, and the imaginary part is dropped.
     """
-    kernel = real_space_kernel(n, dx, pbc, p, images)
+    return real_spectrum(real_space_kernel(n, dx, pbc, p, images))
+
+
+def real_spectrum(kernel, imaginary=False):
+    """``rfftn`` of a kernel ``(ncomp,) + FFT grid`` over :func:`fft_axes`; its real part (or, for kernels
+    odd along exactly one axis per component, the imaginary part)."""
     axes = fft_axes(kernel.shape[1:])
     if not axes:
-        return kernel
+        return np.zeros_like(kernel) if imaginary else kernel
     spectrum = np.fft.rfftn(kernel, axes=tuple(a + 1 for a in axes))
-    return np.ascontiguousarray(spectrum.real)
+    return np.ascontiguousarray(spectrum.imag if imaginary else spectrum.real)
