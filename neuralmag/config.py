@@ -6,14 +6,14 @@ by side. Changing ``nm.config`` afterwards never changes existing states.
 
 Environment variables give the start-up values:
 
-================  ===========================  ==================
-variable          meaning                      default
-================  ===========================  ==================
-``NM_BACKEND``    ``"jax"`` or ``"torch"``     ``"jax"``
-``NM_DTYPE``      ``"float32"`` or ``"float64"`` ``"float64"``
-``NM_DEVICE``     e.g. ``"cpu"``, ``"cuda:0"`` backend default
-``NM_CACHEDIR``   kernel cache directory       user cache dir
-================  ===========================  ==================
+================  ===============================  ==================
+variable          meaning                          default
+================  ===============================  ==================
+``NM_BACKEND``    ``"jax"`` or ``"torch"``         ``"jax"``
+``NM_DTYPE``      ``"float32"`` or ``"float64"``   ``"float64"``
+``NM_DEVICE``     e.g. ``"cpu"``, ``"cuda:0"``     backend default
+``NM_CACHEDIR``   kernel cache directory           user cache dir
+================  ===============================  ==================
 """
 
 from __future__ import annotations
