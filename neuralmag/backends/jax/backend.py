@@ -30,6 +30,24 @@ class JaxKernelPrinter(KernelPrinter):
         return f"{stmt.target} = {stmt.target}.at{index}.add({value})"
 
 
+def _enable_compilation_cache() -> None:
+    """Keep XLA executables on disk next to the kernel cache (unless the user configured JAX's cache or set
+    ``NM_JAX_CACHE=0``): compiling a jitted LLG solve takes seconds, loading it milliseconds."""
+    import os
+
+    from neuralmag.config import config
+
+    if os.environ.get("NM_JAX_CACHE", "1") == "0" or jax.config.jax_compilation_cache_dir:
+        return
+    path = config.cache_dir.parent / "xla"
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return
+    jax.config.update("jax_compilation_cache_dir", str(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+
+
 class JaxBackend:
     """Array interface of the JAX backend."""
 
@@ -42,6 +60,7 @@ class JaxBackend:
     def setup(self, dtype: str) -> None:
         if dtype == "float64" and not jax.config.jax_enable_x64:
             jax.config.update("jax_enable_x64", True)
+        _enable_compilation_cache()
 
     def dtype(self, name: str):
         return {"float32": jnp.float32, "float64": jnp.float64}[name]

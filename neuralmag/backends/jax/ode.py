@@ -53,7 +53,7 @@ class Integrator:
     """Integrates ``dy/dt = f(t, y, args)`` and returns ``y`` at the requested times."""
 
     def __init__(self, f, solver="Dopri5", rtol=1e-5, atol=1e-5, adjoint="checkpoint", dt=None,
-                 max_steps=1_000_000):
+                 max_steps=200_000):
         if solver not in SOLVERS:
             raise ValueError(f"Unknown solver {solver!r} for the jax backend; valid: {', '.join(SOLVERS)}.")
         if adjoint not in ADJOINTS:
@@ -63,7 +63,9 @@ class Integrator:
             raise ValueError(f"The fixed-step solver {solver!r} needs a step size dt (in scaled time).")
         self.adaptive = adaptive
         term = diffrax.ODETerm(f)
-        controller = diffrax.PIDController(rtol=rtol, atol=atol) if adaptive else diffrax.ConstantStepSize()
+        # dtmin stops a solve whose steps keep being rejected (NaN in the RHS) instead of shrinking forever
+        controller = (diffrax.PIDController(rtol=rtol, atol=atol, dtmin=1e-12) if adaptive
+                      else diffrax.ConstantStepSize())
         adjoint_obj = ADJOINTS[adjoint]()
         if adjoint == "direct":
             max_steps = min(max_steps, 16384)  # DirectAdjoint unrolls; keep its memory bounded

@@ -40,7 +40,10 @@ class Integrator:
 
     def __call__(self, y0, ts, args):
         with torch.no_grad():
-            ys = self.differentiable(y0, ts, args)
+            try:
+                ys = self.differentiable(y0, ts, args)
+            except AssertionError:  # torchdiffeq asserts on step-size underflow (e.g. NaN in the RHS)
+                return y0[None].expand(len(ts), *y0.shape), self.nfe, False
         ok = bool(torch.isfinite(ys[-1]).all())
         return ys, self.nfe, ok
 

@@ -1,0 +1,133 @@
+"""LLG solver: macrospin dynamics vs the analytic solution, relaxation, minimiser, gradients, NaN guard."""
+
+import numpy as np
+import pytest
+
+import neuralmag as nm
+from tests.utils import to_numpy
+
+H = 1e5  # A/m
+ALPHA = 0.1
+THETA0 = 0.5
+
+
+def macrospin(alpha=ALPHA, h=(0.0, 0.0, H), theta0=THETA0, **solver_kwargs):
+    state = nm.State(nm.Mesh((1, 1, 1), (2e-9, 2e-9, 2e-9)))
+    state.material.Ms = 8e5
+    state.material.alpha = alpha
+    state.m = nm.VectorFunction(state).fill((np.sin(theta0), 0.0, np.cos(theta0)))
+    nm.ExternalField(h).register(state)
+    nm.TotalField("external").register(state)
+    return state, nm.LLGSolver(state, **solver_kwargs)
+
+
+def analytic_angles(t, alpha=ALPHA, theta0=THETA0):
+    """Polar and azimuthal angle of a macrospin in a static field along z (standard_problems.md)."""
+    rate = nm.GAMMA * H / (1 + alpha**2)
+    theta = 2 * np.arctan(np.tan(theta0 / 2) * np.exp(-alpha * rate * t))
+    return theta, rate * t
+
+
+def test_macrospin_precession_and_damping(backend, float64):
+    state, llg = macrospin(rtol=1e-9, atol=1e-9)
+    for _ in range(5):
+        llg.step(2e-11)
+    t = float(state.t)
+    assert t == pytest.approx(1e-10, rel=1e-12)
+    m = to_numpy(state.m)[0, 0, 0]
+    theta, phi = analytic_angles(t)
+    assert np.arccos(m[2]) == pytest.approx(theta, rel=1e-5)
+    # unwrap the azimuth: it advanced by about 1.99 turns
+    phase = np.arctan2(m[1], m[0])
+    assert np.angle(np.exp(1j * (phase - phi))) == pytest.approx(0.0, abs=1e-5 * phi)
+    assert np.linalg.norm(to_numpy(state.m), axis=-1) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_solve_returns_requested_times(backend, float64):
+    state, llg = macrospin(rtol=1e-8, atol=1e-8)
+    ts = np.linspace(0, 5e-11, 6)
+    sol = llg.solve(state.tensor(ts))
+    ys = to_numpy(sol.ys)
+    assert ys.shape == (6, 2, 2, 2, 3)
+    theta = np.arccos(ys[:, 0, 0, 0, 2] / np.linalg.norm(ys[:, 0, 0, 0], axis=-1))
+    assert theta == pytest.approx(analytic_angles(ts)[0], rel=1e-5)
+    assert float(state.t) == 0.0  # solve does not change the state
+
+
+def _uniaxial_film(backend_seed=0):
+    state = nm.State(nm.Mesh((8, 3, 1), (5e-9, 5e-9, 3e-9)))
+    state.material.Ms = 8e5
+    state.material.A = 1.3e-11
+    state.material.alpha = 0.5
+    state.material.Ku = 5e4
+    state.material.Ku_axis = (1, 0, 0)
+    rng = np.random.default_rng(backend_seed)
+    m = rng.normal(size=(9, 4, 2, 3))
+    m[..., 0] = np.abs(m[..., 0]) + 1.0  # start in the +x basin
+    state.m = m
+    nm.ExchangeField().register(state)
+    nm.UniaxialAnisotropyField().register(state)
+    nm.TotalField("exchange", "uniaxial").register(state)
+    return state
+
+
+def test_energy_decreases_under_damped_dynamics(backend, float64):
+    state = _uniaxial_film()
+    llg = nm.LLGSolver(state)
+    energies = [float(state.E)]
+    for _ in range(8):
+        llg.step(2e-12)
+        energies.append(float(state.E))
+    assert all(e1 < e0 for e0, e1 in zip(energies, energies[1:]))
+
+
+def test_minimizer_and_relax_reach_the_same_state(backend, float64):
+    state = _uniaxial_film()
+    m0 = state.m.tensor
+    result = nm.EnergyMinimizer(state, tol=1e-7).minimize()
+    assert result["torque"] < 1e-7
+    m_min = to_numpy(state.m)
+    e_min = float(state.E)
+    # the ground state of exchange + uniaxial anisotropy along x from the +x basin is m = +x
+    assert m_min[..., 0] == pytest.approx(1.0, abs=1e-6)
+    assert e_min == pytest.approx(-5e4 * 40e-9 * 15e-9 * 3e-9, rel=1e-9)
+    state.m = m0
+    info = nm.LLGSolver(state).relax(tol=1e-3, dt=2e-11)
+    assert info["torque"] < 1e-3
+    assert to_numpy(state.m) == pytest.approx(m_min, abs=2e-3)
+
+
+def test_nan_guard_keeps_last_good_state(backend, float64):
+    state, llg = macrospin()
+    llg.step(1e-12)
+    m_good, t_good = to_numpy(state.m).copy(), float(state.t)
+    state.material.alpha = float("nan")
+    with pytest.raises(nm.SolverError, match="t = 1.0"):
+        llg.step(1e-12)
+    assert float(state.t) == t_good
+    assert to_numpy(state.m) == pytest.approx(m_good)
+
+
+def test_unknown_solver_is_a_clear_error(backend):
+    state, _ = macrospin()
+    with pytest.raises(ValueError, match="valid"):
+        nm.LLGSolver(state, solver="NoSuchSolver").step(1e-12)
+
+
+def test_scalar_logger_round_trip(backend, float64, tmp_path):
+    state, llg = macrospin()
+    path = tmp_path / "out" / "m.dat"
+    logger = nm.ScalarLogger(path, ["t", "m", ("E_ext", lambda s: s.E_external)])
+    for _ in range(3):
+        llg.step(1e-12)
+        logger.log(state)
+    # resuming appends below the same header
+    nm.ScalarLogger(path, ["t", "m", ("E_ext", lambda s: s.E_external)]).log(state)
+    with open(path) as f:
+        assert f.readline().split() == ["#", "t", "m_x", "m_y", "m_z", "E_ext"]
+    data = np.loadtxt(path)
+    assert data.shape == (4, 5)
+    assert data[:3, 0] == pytest.approx([1e-12, 2e-12, 3e-12])
+    assert data[-1, 1:4] == pytest.approx(to_numpy(state.m.avg()))
+    with pytest.raises(ValueError, match="header"):
+        nm.ScalarLogger(path, ["t"]).log(state)
