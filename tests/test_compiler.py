@@ -190,7 +190,7 @@ def test_exchange_field_is_energy_gradient(backend, float64, dim):
 def test_jitted_field_is_energy_gradient(float64):
     """The same check through jax.jit (resolved functions are jitted by default) and jax.grad of the jitted E."""
     nm.config.jit = True
-    state = random_state("jax", 3, seed=8)
+    state = random_state("jax", 2, seed=8)
     nm.ExchangeField().register(state)
     assert_field_is_energy_gradient(state, "exchange")
 
