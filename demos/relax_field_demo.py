@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 import neuralmag as nm
+from neuralmag.backends import AVAILABLE_BACKENDS
 
 MU0 = 4e-7 * math.pi
 N_CELLS, DX, THICKNESS = 50, 2e-9, 2e-9  # 100 nm x 100 nm x 2 nm film
@@ -91,7 +92,7 @@ def write_png(path, state, h, line):
 def main(argv=None) -> float:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--backend", choices=["jax", "torch"], default=nm.config.backend)
+    parser.add_argument("--backend", choices=AVAILABLE_BACKENDS, default=nm.config.backend)
     parser.add_argument("--out", default="results", help="output directory (default: results)")
     args = parser.parse_args(argv)
     out = Path(args.out)

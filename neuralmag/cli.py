@@ -18,6 +18,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
+from neuralmag.backends import AVAILABLE_BACKENDS
+
 __all__ = ["main", "builtin_terms"]
 
 DEMOS = {"relax": "relax_field_demo.py"}
@@ -101,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
                                          "term (field h, energy E, energy density e).")
     kernels.add_argument("term", help="a built-in term (e.g. 'exchange' or 'ExchangeField') or module:ClassName")
     kernels.add_argument("--dim", type=int, choices=(1, 2, 3), default=3, help="mesh dimension (default 3)")
-    kernels.add_argument("--backend", choices=("jax", "torch"), default=None,
+    kernels.add_argument("--backend", choices=AVAILABLE_BACKENDS, default=None,
                          help="backend to print for (default: nm.config.backend, i.e. NM_BACKEND or jax)")
     kernels.add_argument("--pbc", default="", metavar="AXES", help="periodic axes, e.g. 'x' or 'xy' (default none)")
     kernels.set_defaults(handler=_kernels, subparser=kernels)
