@@ -1,6 +1,7 @@
 """Field terms: one physics term per file, each reading like its energy."""
 
 from neuralmag.field_terms.anisotropy import CubicAnisotropyField, UniaxialAnisotropyField
+from neuralmag.field_terms.demag import DemagField
 from neuralmag.field_terms.dmi import BulkDMIField, D2dDMIField, InterfaceDMIField, LifshitzInvariantField
 from neuralmag.field_terms.exchange import ExchangeField
 from neuralmag.field_terms.external import ExternalField
@@ -9,5 +10,5 @@ from neuralmag.field_terms.total import TotalField
 
 __all__ = [
     "FieldTerm", "ExchangeField", "ExternalField", "UniaxialAnisotropyField", "CubicAnisotropyField",
-    "LifshitzInvariantField", "InterfaceDMIField", "BulkDMIField", "D2dDMIField", "TotalField",
+    "DemagField", "LifshitzInvariantField", "InterfaceDMIField", "BulkDMIField", "D2dDMIField", "TotalField",
 ]
