@@ -155,6 +155,32 @@ def test_interface_cycloid_converges_second_order(backend, float64):
     assert e_errs[-1] < 0.01 and h_errs[-1] < 0.01
 
 
+@pytest.mark.parametrize("free_y", [False, True])
+def test_interface_cycloid_periodic_film(backend, float64, free_y):
+    r"""A film periodic along x with a commensurate cycloid m = (sin kx, 0, cos kx): every node is interior along x,
+    so h = 2Dk sinc(kΔx)/(μ0 Ms) m at every node and E = -D k sinc(kΔx) V exactly. Periodic along y too: that is
+    all. With free y edges the edge nodes carry in addition the canted-boundary flux D (ẑ×n)×m = n_y D m_z ŷ
+    (n = ±ŷ) over their half cell: h_y = 2 n_y D m̄_z / (μ0 Ms Δy), where m̄ = (m_{i-1} + 4 m_i + m_{i+1})/6 is
+    the consistent-mass average along x, = m_i (4 + 2 cos kΔx)/6 for a sinusoid."""
+    D, Ms, cells, dx, dy = 3e-3, 8e5, 10, 1.5e-9, 2e-9
+    k = 2 * np.pi * 3 / (cells * dx)
+    state = nm.State(nm.Mesh((cells, 2), (dx, dy, 1e-9), pbc=(True, not free_y)))
+    state.material.Ms, state.material.D = Ms, D
+    x = state.coordinates("n", numpy=True)[0]
+    m = np.stack([np.sin(k * x), 0 * x, np.cos(k * x)], -1)
+    state.m = m
+    nm.InterfaceDMIField().register(state)
+    sinc = np.sin(k * dx) / (k * dx)
+    expected = 2 * D * k * sinc / (MU0 * Ms) * m
+    if free_y:
+        assert expected.shape[:2] == (cells, 3)
+        m_bar_z = m[..., 2] * (4 + 2 * np.cos(k * dx)) / 6
+        expected[:, 0, 1] = -2 * D * m_bar_z[:, 0] / (MU0 * Ms * dy)
+        expected[:, -1, 1] = 2 * D * m_bar_z[:, -1] / (MU0 * Ms * dy)
+    np.testing.assert_allclose(to_numpy(state.h_dmi), expected, rtol=0, atol=1e-10 * np.abs(expected).max())
+    np.testing.assert_allclose(float(to_numpy(state.E_dmi)), -D * k * sinc * state.mesh.volume, rtol=1e-12)
+
+
 # ---------------------------------------------------------------------------------------- equivalences
 
 #: (a term, a term with the same (sign +1) or opposite (sign -1) energy functional)
