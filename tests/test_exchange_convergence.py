@@ -27,7 +27,7 @@ _STATES: dict = {}
 
 
 def exchange_state(backend, n, dx):
-    """A state with the exchange term on mesh (n, dx); reused across fields so that JAX compiles once."""
+    """A state with the exchange term on mesh (n, dx), reused across fields (JAX jit-compiles it once)."""
     key = (backend, tuple(n), tuple(dx))
     if key not in _STATES:
         state = nm.State(nm.Mesh(n, dx), backend=backend, dtype="float64")
