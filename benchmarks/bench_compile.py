@@ -13,7 +13,9 @@ pointing at a fresh temporary directory:
 
 Only the ``register`` call is timed: importing neuralmag and the backend and creating the state happen before.
 For information the table also shows the first evaluation of ``state.h_exchange`` on a 32³ mesh, which
-includes ``jax.jit`` compilation (PyTorch runs eagerly); it is not part of the issue's targets.
+includes ``jax.jit`` compilation (PyTorch runs eagerly); in the warm run JAX may load the executable from its
+persistent compilation cache, which the JAX backend keeps next to ``NM_CACHEDIR``. It is not part of the
+issue's targets.
 
 Targets from the issue on a 2-core machine: cold ≤ 2 s, warm ≤ 0.2 s. Timings depend on the load of the
 machine; the best of ``--repeat`` runs is reported next to the median.
