@@ -277,7 +277,8 @@ class State:
             return f
         if isinstance(value, Function) or self.backend.is_tensor(value) or isinstance(value, numbers.Number):
             return value
-        if isinstance(value, np.ndarray):
+        if isinstance(value, np.ndarray) or (
+                isinstance(value, (tuple, list)) and all(isinstance(v, numbers.Number) for v in value)):
             return self.tensor(value)
         return value
 
