@@ -334,7 +334,7 @@ def test_direct_sum(backend, float64, n, dx, pbc):
     np.testing.assert_allclose(h, expected, rtol=0, atol=1e-12 * np.abs(expected).max())
 
 
-# ---------------------------------------------------------------------------------------------- consistency and autodiff
+# ------------------------------------------------------------------------------------ consistency and autodiff
 def energy_and_gradient(state, backend):
     """E and dE/dm by autodiff of the resolved energy."""
     energy = state.resolve("E_demag", ["m"])

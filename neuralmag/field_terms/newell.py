@@ -3,9 +3,10 @@ r"""The demagnetisation tensor of cuboid cells (NumPy, float64).
 The cell-averaged demagnetisation tensor of Newell, Williams and Dunlop (J. Geophys. Res. 98, 9551 (1993)):
 :math:`N_{ij}(\mathbf{R})` is minus the average over a target cell of the field of a uniformly (unit)
 magnetised source cell of the same size whose centre is displaced by :math:`-\mathbf{R}`, i.e. the field of
-cell :math:`c'` averaged over cell :math:`c` is :math:`\mathbf{h}_c = -N(\mathbf{r}_c - \mathbf{r}_{c'})\,\mathbf{M}_{c'}`.
+cell :math:`c'` averaged over cell :math:`c` is
+:math:`\mathbf{h}_c = -N(\mathbf{r}_c - \mathbf{r}_{c'})\,\mathbf{M}_{c'}`.
 
-Near field (:math:`|\mathbf{R}| \le p \max_k \Delta x_k`): the exact formula, a sixth-order difference
+Near field (:math:`|\mathbf{R}| \le` :func:`switch_radius`): the exact formula, a sixth-order difference
 (second difference along each axis) of Newell's functions :math:`f` (diagonal) and :math:`g` (off-diagonal),
 evaluated once on the grid of cell offsets. The difference cancels :math:`\sim (R/\Delta x)^6` of the magnitude
 of the function values, so it loses digits far away.
@@ -15,7 +16,7 @@ the dipole kernel integrated against the *tent* function (the convolution of two
 :math:`\prod_k (\Delta x_k - |s_k|)_+`). A ``q``-point Gauss rule per axis for the tent weight (``q**3``
 point dipoles) approximates it with relative error :math:`\approx C_q (\Delta x_{max}/R)^{2q}`; ``q`` drops
 from 8 near the switch to 3 beyond 70 cells and 2 beyond 900 cells, keeping the far field within ~1e-12.
-(A single point dipole, ``q = 1``, would be wrong by :math:`\sim 10^{-3} (\Delta x/R)^2` already for cubes.)
+(A single point dipole, ``q = 1``, is wrong by ~2e-5 at 10 cells for cubic cells and ~4e-3 for 1:5 flat ones.)
 Measured against the Newell formula in 50-digit arithmetic, the kernel is accurate to ~5e-11 relative for
 cells of aspect ratio up to 1:10 (3e-10 for 1:20).
 
@@ -34,9 +35,9 @@ import math
 import numpy as np
 
 __all__ = [
-    "COMPONENTS", "switch_radius", "newell_f", "newell_g", "newell_tensor", "dipole_tensor", "octant", "real_space_kernel",
-    "kernel_spectrum", "fft_size", "padded_shape", "fft_axes", "near_far_octant", "assemble", "octant_counts",
-    "check_images", "real_spectrum", "ODD_AXES",
+    "COMPONENTS", "ODD_AXES", "switch_radius", "newell_f", "newell_g", "newell_tensor", "dipole_tensor",
+    "octant", "near_far_octant", "real_space_kernel", "kernel_spectrum", "real_spectrum", "assemble",
+    "octant_counts", "check_images", "fft_size", "padded_shape", "fft_axes",
 ]
 
 COMPONENTS = ("xx", "yy", "zz", "xy", "xz", "yz")
