@@ -204,8 +204,11 @@ def test_a1_user_exchange_matches_builtin(backend, float64):
     assert_close(numpy_of(state, state.h_myexchange), numpy_of(state, state.h_exchange), 1e-13)
     assert_close(numpy_of(state, state.E_myexchange), numpy_of(state, state.E_exchange), 1e-13)
     assert_close(numpy_of(state, state.e_myexchange), numpy_of(state, state.e_exchange), 1e-13)
-    source = nm.kernel_source(MyExchange, dim=3, backend=backend)
-    assert source.split("def h(")[1] == nm.kernel_source(nm.ExchangeField, dim=3, backend=backend).split("def h(")[1]
+    def code(term):  # the generated statements, without docstrings (they name the term)
+        source = nm.kernel_source(term, dim=3, backend=backend).split("def h(")[1]
+        return [line for line in source.splitlines() if '"""' not in line]
+
+    assert code(MyExchange) == code(nm.ExchangeField)
 
 
 def test_exchange_energy_of_helix_is_exact(backend, float64):
@@ -338,11 +341,12 @@ SOURCE_CASES = [
     (nm.UniaxialAnisotropyField, 3, (False, False, False)),
 ]
 
-#: the only calls generated code may make: array creation, scatter-add, reductions, rolls, pointwise math
-ALLOWED_CALLS = {"zeros_like", "add", "sum", "roll", "sqrt", "exp", "log", "sin", "cos", "abs"}
+#: the only calls generated code may make: array creation, scatter-add / zero-padding (assembly), stacking of
+#: components, reductions, rolls, pointwise math
+ALLOWED_CALLS = {"zeros_like", "add", "pad", "stack", "sum", "roll", "sqrt", "exp", "log", "sin", "cos", "abs"}
 ALLOWED_NODES = (ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Expr, ast.Assign, ast.AugAssign,
                  ast.Return, ast.Name, ast.Load, ast.Store, ast.Constant, ast.Subscript, ast.Slice, ast.Tuple,
-                 ast.Attribute, ast.Call, ast.keyword, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Eq, ast.Add,
+                 ast.Attribute, ast.Call, ast.keyword, ast.List, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Eq, ast.Add,
                  ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd)
 
 
@@ -378,10 +382,11 @@ def test_generated_field_ends_with_lumped_mass(backend):
     source = nm.kernel_source(nm.ExchangeField, dim=3, backend=backend)
     h_source = source.split("def E(")[0]
     if backend == "torch":
-        assert h_source.count("h[") == 8 * 3
-        assert "h[:-1, :-1, :-1, 0] += " in h_source and "h[1:, 1:, 1:, 2] += " in h_source
+        assert sum(h_source.count(f"h{j}[") for j in range(3)) == 8 * 3
+        assert "h0[:-1, :-1, :-1] += " in h_source and "h2[1:, 1:, 1:] += " in h_source
     else:
-        assert h_source.count("h = h.at[") == 8 * 3
+        assert sum(h_source.count(f"h{j} = h{j} + jnp.pad(") for j in range(3)) == 8 * 3
+    assert "h = " in h_source and "stack([h0, h1, h2], -1)" in h_source
     assert h_source.strip().splitlines()[-1].strip().startswith("return h/")
 
 
@@ -472,8 +477,6 @@ def test_variable_rejects_bad_spaces_and_shapes():
         nm.Variable("material__A", "ccc", (2,))
 
 
-@pytest.mark.xfail(strict=True, reason="compile_term memoises the IR per form, so kernels of a term whose form "
-                   "equals an earlier term's carry the earlier class name in their docstrings")
 def test_kernel_docstrings_name_the_requested_term():
     nm.kernel_source(nm.ExchangeField, dim=1, backend="torch")
     source = nm.kernel_source(MyExchange, dim=1, backend="torch")

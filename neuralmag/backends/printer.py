@@ -40,6 +40,9 @@ class ExpressionPrinterMixin:
     def _print_IS_ZERO(self, expr):
         return f"({self._print(expr.args[0])} == 0)"
 
+    def _print_STACK(self, expr):
+        return f"{self._module}.stack([{', '.join(self._print(a) for a in expr.args)}], -1)"
+
     def _print_LAST_AXIS(self, expr):
         return f"({self._print(expr.args[0])})[..., None]"
 

@@ -23,26 +23,12 @@ runtime operations are differentiable with respect to ``m``, ``material.Ms`` and
 
 from __future__ import annotations
 
+from neuralmag.common import named_function
 from neuralmag.field_terms import newell
 from neuralmag.field_terms.field_term import FieldTerm
 from neuralmag.forms.ir import MU0
 
-__all__ = ["DemagField", "FFTConvolution", "named_function"]
-
-
-def named_function(name: str, params, impl, doc: str | None = None):
-    """A function ``name(*params)`` calling ``impl(*params)``: dynamic attributes are wired by their
-    parameter names, which here depend on the name the term is registered under."""
-    params = list(params)
-    for p in [name] + params:
-        if not p.isidentifier():
-            raise ValueError(f"{p!r} is not a valid attribute name.")
-    source = f"def {name}({', '.join(params)}):\n    return _impl({', '.join(params)})\n"
-    namespace = {"_impl": impl}
-    exec(compile(source, f"<neuralmag-{name}>", "exec"), namespace)
-    func = namespace[name]
-    func.__doc__ = doc
-    return func
+__all__ = ["DemagField", "FFTConvolution"]
 
 
 class FFTConvolution:
@@ -186,8 +172,8 @@ class DemagField(FieldTerm):
             ("E", energy, None, "Demagnetisation energy (J)."),
             ("e", energy_density, ("c" * dim, ()), "Demagnetisation energy density (J/m^3) per cell."),
         ):
-            func = named_function(f"{kind}_{name}", params, impl, doc)
-            func.nm_output = output
+            func = named_function(f"{kind}_{name}", params, impl)
+            func.__doc__, func.nm_output = doc, output
             setattr(state, f"{kind}_{name}", func)
         return self
 

@@ -28,7 +28,7 @@ __all__ = ["FieldTerm"]
 class FieldTerm:
     """Base class: subclasses define ``default_name`` and ``e_expr(m, dim)`` (or ``l_expr(m, v, dim)``).
 
-    Class attributes:
+    Attributes:
         default_name: name used by :meth:`register` when none is given.
         quadrature_degree: per-axis polynomial degree integrated exactly by Gauss quadrature; ``None``
             integrates polynomial forms exactly; ``"nodal"`` uses the mass-lumped corner rule (local terms).

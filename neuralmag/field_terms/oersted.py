@@ -33,7 +33,8 @@ import math
 import numpy as np
 
 from neuralmag.field_terms import newell
-from neuralmag.field_terms.demag import FFTConvolution, named_function
+from neuralmag.common import named_function
+from neuralmag.field_terms.demag import FFTConvolution
 from neuralmag.field_terms.field_term import FieldTerm
 from neuralmag.forms.ir import MU0
 
@@ -185,7 +186,7 @@ class OerstedField(FieldTerm):
             ("E", energy, None, "Zeeman energy of m in the Oersted field (J)."),
             ("e", energy_density, ("c" * dim, ()), "Zeeman energy density in the Oersted field (J/m^3)."),
         ):
-            func = named_function(f"{kind}_{name}", params[1:] if kind == "h" else params, impl, doc)
-            func.nm_output = output
+            func = named_function(f"{kind}_{name}", params[1:] if kind == "h" else params, impl)
+            func.__doc__, func.nm_output = doc, output
             setattr(state, f"{kind}_{name}", func)
         return self

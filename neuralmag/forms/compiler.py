@@ -75,7 +75,7 @@ _compiled: dict = {}
 def compile_term(term, options: CompileOptions) -> CompiledTerm:
     """Run the compiler passes for ``term`` and return its kernels as IR (memoised per form and options)."""
     kind, form = _forms_of(term, options.dim)
-    key = (kind, sp.srepr(form), options)
+    key = (kind, sp.srepr(form), options, type(term).__qualname__)  # the name appears in docstrings
     if key not in _compiled:
         _compiled[key] = _compile(term, kind, form, options)
     return _compiled[key]

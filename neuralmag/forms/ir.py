@@ -26,7 +26,7 @@ from neuralmag.forms.symbolic import decode
 from neuralmag.forms.variation import FlatSymbols
 
 __all__ = ["Load", "Assign", "Zeros", "Accumulate", "Return", "Kernel", "lower_field", "lower_energy",
-           "SUM", "IS_ZERO", "LAST_AXIS", "MU0"]
+           "SUM", "IS_ZERO", "LAST_AXIS", "STACK", "MU0"]
 
 
 
@@ -40,6 +40,10 @@ class IS_ZERO(sp.Function):
     """1 where the argument vanishes, 0 elsewhere (used for safe division)."""
 
     nargs = 1
+
+
+class STACK(sp.Function):
+    """Stack the arguments along a new last axis (the three components of a nodal vector)."""
 
 
 class LAST_AXIS(sp.Function):
@@ -176,10 +180,15 @@ def lower_field(element: ElementExpressions, symbols: FlatSymbols, dim: int, pbc
     loads, rename = _loads(element, namer, _used_closure(element, roots))
     body = list(loads) + _temporaries(element, namer, rename)
     reduced = [element.vector[k].xreplace(rename) for k in keys]
+    # one accumulator per component, stacked at the end: scatter-adds into a component slice of a vector
+    # compile slowly in XLA, while whole-array accumulation is cheap in both backends
     h = namer("h", "h")
-    body.append(Zeros(h.name, "m"))
+    components = [namer(("h", j), f"h{j}") for j in range(3)]
+    for comp in components:
+        body.append(Zeros(comp.name, "m", 0))
     for (node, comp), value in zip(keys, reduced):
-        body.append(Accumulate(h.name, node, comp, value))
+        body.append(Accumulate(components[comp].name, node, None, value))
+    body.append(Assign(h.name, STACK(*components)))
     # lumped mass  ∫ Ms ρ φ_n dV = Σ_cells Ms ρ |C| / 2^d
     mass = namer("mass", "mass")
     body.append(Zeros(mass.name, "m", 0))

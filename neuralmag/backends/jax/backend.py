@@ -26,8 +26,15 @@ class JaxKernelPrinter(KernelPrinter):
         return f"jnp.roll({source}, {(shift,) * len(axes)}, axis={tuple(axes)})"
 
     def accumulate(self, stmt, kernel):
-        index, value = self.accumulate_target(stmt, kernel)
-        return f"{stmt.target} = {stmt.target}.at{index}.add({value})"
+        # zero-padding the cell array to the nodal shape compiles much faster in XLA than .at[...].add
+        slices, rolled = self.node_slices(kernel, stmt.node)
+        value = self.expr(stmt.value)
+        if rolled:
+            value = self.roll(f"({value})", rolled, 1)
+        pads = ", ".join("(0, 0)" if s == ":" else ("(1, 0)" if s == "1:" else "(0, 1)") for s in slices)
+        if stmt.component is not None:
+            return f"{stmt.target} = {stmt.target}.at{self.index(slices, stmt.component)}.add({value})"
+        return f"{stmt.target} = {stmt.target} + jnp.pad({value}, ({pads},))"
 
 
 def _enable_compilation_cache() -> None:
@@ -39,7 +46,7 @@ def _enable_compilation_cache() -> None:
 
     if os.environ.get("NM_JAX_CACHE", "1") == "0" or jax.config.jax_compilation_cache_dir:
         return
-    path = config.cache_dir.parent / "xla"
+    path = config.cache_dir / "xla"  # inside the user-private cache directory
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError:
