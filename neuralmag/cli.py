@@ -5,6 +5,7 @@
     neuralmag --help
     neuralmag kernels exchange --dim 3 --backend torch     # print the generated kernels of a term
     neuralmag kernels mypackage.terms:MyExchange --dim 2    # a user-defined term, as module:ClassName
+    neuralmag demo sp4 --backend jax --out results          # µMAG SP4 (demos/sp4.py)
     neuralmag demo relax --backend jax --out results        # run demos/relax_field_demo.py
 
 ``python -m neuralmag`` is the same command.
@@ -22,7 +23,7 @@ from neuralmag.backends import AVAILABLE_BACKENDS
 
 __all__ = ["main", "builtin_terms"]
 
-DEMOS = {"relax": "relax_field_demo.py"}
+DEMOS = {"relax": "relax_field_demo.py", "sp4": "sp4.py"}
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demos"
 
 
@@ -109,8 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     kernels.set_defaults(handler=_kernels, subparser=kernels)
 
     demo = sub.add_parser("demo", help="run a demo from demos/",
-                          description="Run a demo. 'relax' is demos/relax_field_demo.py, an exchange field demo "
-                                      "(no time integration yet). Arguments after the name go to the demo.")
+                          description="Run a demo: 'sp4' is demos/sp4.py (µMAG standard problem 4), 'relax' is "
+                                      "demos/relax_field_demo.py (an exchange field demo). Arguments after the name "
+                                      "go to the demo.")
     demo.add_argument("name", choices=sorted(DEMOS))
     demo.add_argument("args", nargs=argparse.REMAINDER, help="arguments of the demo, e.g. --backend torch --out results")
     demo.set_defaults(handler=_demo, subparser=demo)
