@@ -499,6 +499,29 @@ def test_external_time_dependent_nodal_field(backend, float64):
         np.testing.assert_allclose(to_numpy(state.h_external), profile * (1 + t / 1e-9), rtol=1e-12)
 
 
+@pytest.mark.parametrize("precision", ["float64", "float32"])
+def test_external_callable_returning_components(backend, jitted, precision):
+    """A callable may return a tuple/list of components: numbers, scalar tensors (functions of t) or nodal
+    tensors, e.g. lambda t: (0, 0, H0 sin(ωt)); the result is broadcast to the nodes in the state's dtype."""
+    n, dx = UNIFORM_MESH
+    state = nm.State(nm.Mesh(n, dx), dtype=precision)
+    state.material.Ms = 8e5
+    state.m = nm.VectorFunction(state).fill((0, 0, 1))
+    np_ = xp(state)
+    profile = np.random.default_rng(8).normal(size=NODES[:-1])
+    profile_t = state.tensor(profile)
+    nm.ExternalField(lambda t: (2e4, 0, 1e5 * np_.sin(2 * np.pi * 1e9 * t))).register(state, "pulse")
+    nm.ExternalField(lambda t: [1e4 * profile_t, 3e4 * (1 + t / 1e-9), 0.0]).register(state, "profile")
+    for t in (0.0, 0.25e-9):
+        state.t = t
+        h = state.h_pulse
+        assert str(h.tensor.dtype).endswith(precision)
+        expected = np.broadcast_to([2e4, 0.0, 1e5 * np.sin(2 * np.pi * 1e9 * t)], NODES)
+        np.testing.assert_allclose(to_numpy(h), expected, rtol=1e-6, atol=1e-6 * 1e5)
+        expected = np.stack([1e4 * profile, np.full(NODES[:-1], 3e4 * (1 + t / 1e-9)), np.zeros(NODES[:-1])], -1)
+        np.testing.assert_allclose(to_numpy(state.h_profile), expected, rtol=1e-6, atol=1e-6 * 1e5)
+
+
 def test_external_field_gradient_wrt_angles(backend, float64, jitted):
     """A6-style inverse problem: h(angles) = Hc/2 (cos φ sin θ, sin φ sin θ, cos θ) with state.angles = (φ, θ) a
     tensor; ∂E/∂angles by autodiff through state.resolve("E_external", ["angles"]) equals the analytic

@@ -22,7 +22,8 @@ class ExternalField(FieldTerm):
     Args:
         h: a constant vector (3 numbers), a nodal :class:`~neuralmag.VectorFunction` / tensor, or a callable
             whose parameters are state attributes (e.g. ``lambda t: ...`` for pulses and ramps,
-            ``lambda angles: ...`` for inverse problems) returning either shape.
+            ``lambda angles: ...`` for inverse problems) returning either shape, or a tuple of three
+            components (numbers or tensors), e.g. ``lambda t: (0, 0, H0 * torch.sin(w * t))``.
 
     Registering as ``name`` adds ``state.h_<name>_applied`` (the applied field on all nodes) and the usual
     ``h_<name>`` (equal to the applied field where :math:`M_s \rho > 0`, zero elsewhere), ``E_<name>``
@@ -48,8 +49,16 @@ class ExternalField(FieldTerm):
         if callable(self.h) and not isinstance(self.h, Function):
             zeros = VectorFunction(state).tensor
             params = list(inspect.signature(self.h).parameters)
-            # (3,) results are broadcast to every node; nodal results pass through
-            func = named_function(applied, params, lambda *args: zeros + self.h(*args))
+
+            def applied_field(*args):
+                # (3,) results are broadcast to every node; nodal results pass through; a tuple or list of
+                # components (numbers, scalar or nodal tensors) is stacked
+                value = self.h(*args)
+                if isinstance(value, (tuple, list)):
+                    value = state.backend.stack([zeros[..., 0] + v for v in value], -1)
+                return zeros + value
+
+            func = named_function(applied, params, applied_field)
             func.nm_output = ("n" * state.mesh.dim, (3,))
             setattr(state, applied, func)
         elif isinstance(self.h, Function) or getattr(self.h, "ndim", 1) > 1:
