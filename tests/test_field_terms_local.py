@@ -368,6 +368,40 @@ def test_local_terms_follow_nodal_rule(backend, float64, term, dim):
     np.testing.assert_allclose(float(to_numpy(getattr(state, f"E_{term}"))), E, rtol=1e-12)
 
 
+def test_dynamic_materials(backend, float64):
+    """Materials as dynamic attributes: Ku(t) changes the field when t changes; an axis given by an angle
+    attribute is differentiable, ∂E/∂α = -2 Ku V (m·e)(m·∂e/∂α) for e = (sin α, 0, cos α); D = D0 × pattern
+    gives ∂E_dmi/∂D0 = E_dmi/D0 (E is linear in D)."""
+    Ms, Ku0, tau = 8e5, 1e5, 1e-9
+    m = unit([0.6, -0.2, 0.8])
+    state = nm.State(nm.Mesh(*UNIFORM_MESH))
+    state.material.Ms = Ms
+    state.m = nm.VectorFunction(state).fill(m)
+    np_ = xp(state)
+    state.material.Ku = lambda t: Ku0 * (1 + t / tau)
+    state.alpha = state.tensor(0.3)
+    state.material.Ku_axis = lambda alpha: state.backend.stack([np_.sin(alpha), 0 * alpha, np_.cos(alpha)])
+    nm.UniaxialAnisotropyField().register(state)
+    V = state.mesh.volume
+    for t, alpha in ((0.0, 0.3), (0.5e-9, 1.2)):
+        state.t, state.alpha = t, state.tensor(alpha)
+        Ku = Ku0 * (1 + t / tau)
+        e, de = np.array([np.sin(alpha), 0, np.cos(alpha)]), np.array([np.cos(alpha), 0, -np.sin(alpha)])
+        np.testing.assert_allclose(to_numpy(state.h_uniaxial), np.broadcast_to(2 * Ku * (m @ e) / (MU0 * Ms) * e,
+                                                                                NODES), rtol=1e-12, atol=1e-6)
+        np.testing.assert_allclose(float(to_numpy(state.E_uniaxial)), -Ku * V * (m @ e) ** 2, rtol=1e-12)
+        np.testing.assert_allclose(energy_gradient(state, "E_uniaxial", "alpha"), -2 * Ku * V * (m @ e) * (m @ de),
+                                   rtol=1e-10)
+    pattern = state.tensor(np.random.default_rng(9).uniform(0.5, 1.0, CELLS))
+    state.D0 = state.tensor(2e-3)
+    state.material.D = lambda D0: D0 * pattern
+    state.m = unit(np.random.default_rng(10).normal(size=NODES))
+    nm.InterfaceDMIField().register(state)
+    E = float(to_numpy(state.E_dmi))
+    assert abs(E) > 0
+    np.testing.assert_allclose(energy_gradient(state, "E_dmi", "D0"), E / 2e-3, rtol=1e-10)
+
+
 # -------------------------------------------------------------------------------- autodiff consistency
 
 
@@ -614,3 +648,11 @@ def test_precision(backend, dtype, term):
         return  # the reference itself
     reference = outputs(random_state(backend, "float64", term, data), term)
     assert_outputs_close(outputs(state, term), reference, data["dx"], 1e-5)
+
+
+def test_invalid_arguments():
+    for order in (0, 4):
+        with pytest.raises(ValueError):
+            nm.CubicAnisotropyField(order=order)
+    with pytest.raises(ValueError):
+        nm.TotalField()
