@@ -9,7 +9,8 @@ from neuralmag.field_terms import *  # noqa: F401,F403
 from neuralmag.field_terms import __all__ as _field_terms
 from neuralmag.forms import N, Variable, dA, dV, kernel_source
 from neuralmag.functions import CellFunction, Function, VectorFunction
-from neuralmag.loggers import ScalarLogger
+from neuralmag import io
+from neuralmag.loggers import FieldLogger, ScalarLogger
 from neuralmag.mesh import Mesh
 from neuralmag.solvers import GAMMA, EnergyMinimizer, LLGSolver, Solution, SolverError
 from neuralmag.state import ResolvedFunction, State
@@ -19,5 +20,5 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "config", "Mesh", "State", "ResolvedFunction", "Function", "VectorFunction", "CellFunction",
     "N", "Variable", "dV", "dA", "kernel_source", *_field_terms,
-    "ScalarLogger", "LLGSolver", "EnergyMinimizer", "Solution", "SolverError", "GAMMA",
+    "ScalarLogger", "FieldLogger", "io", "LLGSolver", "EnergyMinimizer", "Solution", "SolverError", "GAMMA",
 ]

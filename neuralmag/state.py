@@ -455,6 +455,32 @@ class State:
         return (f"State({self.mesh}, backend={self.backend.name!r}, dtype={self.dtype_name!r}, "
                 f"attributes={self.attributes()})")
 
+    # ------------------------------------------------------------------ files (see neuralmag.io)
+    def write_vti(self, path, fields=("m",)):
+        """Write ``fields`` to a VTK ``.vti`` file (:func:`neuralmag.io.write_vti`)."""
+        from neuralmag.io.vtk import write_vti
+
+        return write_vti(path, self, fields)
+
+    def read_vti(self, path, fields=("m",)) -> dict:
+        """Assign ``fields`` from a ``.vti`` file of the same mesh (:func:`neuralmag.io.vtk.read_vti_into`)."""
+        from neuralmag.io.vtk import read_vti_into
+
+        return read_vti_into(self, path, fields)
+
+    def save(self, path, exclude=()):
+        """Write a ``.npz`` checkpoint of all value attributes (:func:`neuralmag.io.save`)."""
+        from neuralmag.io.checkpoint import save
+
+        return save(self, path, exclude)
+
+    @classmethod
+    def load(cls, path, backend: str | None = None, dtype: str | None = None, device=None, warn: bool = True):
+        """A new state from a checkpoint (:func:`neuralmag.io.load`); re-create dynamic attributes after."""
+        from neuralmag.io.checkpoint import load
+
+        return load(path, backend, dtype, device, warn)
+
 
 def _is_leaf_value(value) -> bool:
     """Values passed to generated functions as arguments (changing them needs no regeneration)."""

@@ -1,5 +1,6 @@
 """Output of simulation data."""
 
+from neuralmag.loggers.field import FieldLogger
 from neuralmag.loggers.scalar import ScalarLogger
 
-__all__ = ["ScalarLogger"]
+__all__ = ["ScalarLogger", "FieldLogger"]
