@@ -23,7 +23,7 @@ class RK4(diffrax.AbstractERK):
         b_error=np.array([0.0, 0.0, 0.0, 0.0]),
         a_lower=(np.array([0.5]), np.array([0.0, 0.5]), np.array([0.0, 0.0, 1.0])),
     )
-    interpolation_cls: ClassVar = diffrax.LocalLinearInterpolation
+    interpolation_cls: ClassVar = diffrax.ThirdOrderHermitePolynomialInterpolation.from_k
 
     def order(self, terms):
         return 4
