@@ -534,7 +534,7 @@ def test_external_time_dependent_nodal_field(backend, float64):
 
 
 @pytest.mark.parametrize("precision", ["float64", "float32"])
-def test_external_callable_returning_components(backend, jitted, precision):
+def test_external_callable_returning_components(backend, precision):
     """A callable may return a tuple/list of components: numbers, scalar tensors (functions of t) or nodal
     tensors, e.g. lambda t: (0, 0, H0 sin(ωt)); the result is broadcast to the nodes in the state's dtype."""
     n, dx = UNIFORM_MESH
