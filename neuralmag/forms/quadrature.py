@@ -331,7 +331,7 @@ def _integrate_gauss(form: LinearForm, dim: int, out: ElementExpressions, quadra
     for key, terms in acc.items():
         if terms:
             out.vector[key] = cell_volume() * sp.Add(*terms)
-    out.strategy = "gauss"
+    out.strategy = "nodal" if quadrature_degree == "nodal" else "gauss"
 
 
 def integrate_linear_form(form: LinearForm, dim: int, quadrature_degree: int | None = None) -> ElementExpressions:
@@ -358,5 +358,5 @@ def integrate_energy(integrand: sp.Expr, symbols: FlatSymbols, dim: int,
         point_syms = _point_values(_interpolation(symbols, dim, xi, out), out, q)
         terms.append(_number(w) * integrand.xreplace(point_syms))
     out.energy = cell_volume() * sp.Add(*terms)
-    out.strategy = "gauss"
+    out.strategy = "nodal" if quadrature_degree == "nodal" else "gauss"
     return out
