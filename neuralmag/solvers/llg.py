@@ -13,11 +13,20 @@ The right-hand side is itself a generated kernel (the LLG torque as a linear for
 cell-wise :math:`\alpha, \gamma` enter as the :math:`M_s`-weighted average of the adjacent cells), and the
 whole dependency graph is resolved into one pure function of ``(t, m, parameters...)``. The backend's
 integrator (diffrax for JAX, torchdiffeq for PyTorch) works in scaled time :math:`t/t_s` (``scale_t``).
+
+With a registered :class:`~neuralmag.ThermalField` the solver integrates the stochastic LLG equation (a
+Stratonovich SDE) instead, with fixed steps: diffrax ``MultiTerm(ODETerm, ControlTerm)`` with a Brownian path
+seeded by ``jax.random`` keys (JAX, ``neuralmag.backends.jax.sde``) or a seeded stochastic Heun scheme (PyTorch,
+``neuralmag.backends.torch.sde``).
 """
 
 from __future__ import annotations
 
+import importlib
+import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from neuralmag.common import named_function
 from neuralmag.field_terms.field_term import FieldTerm
@@ -26,10 +35,13 @@ from neuralmag.forms.symbolic import Variable, dV
 from neuralmag.functions import VectorFunction
 from neuralmag.solvers.vector import normalize, relative_torque
 
-__all__ = ["LLGSolver", "LLGTorque", "Solution", "SolverError", "GAMMA"]
+__all__ = ["LLGSolver", "LLGTorque", "Solution", "SolverError", "GAMMA", "SDE_SOLVERS"]
 
 #: gyromagnetic ratio times μ0 (m/(A s)) used when ``state.material.gamma`` is not set
 GAMMA = 2.2110128e5
+
+#: fixed-step Stratonovich solvers of the stochastic LLG equation (with a registered ThermalField)
+SDE_SOLVERS = ("Heun", "EulerHeun")
 
 
 class SolverError(RuntimeError):
@@ -89,19 +101,54 @@ class LLGSolver:
         parameters: names of state attributes :meth:`solve` differentiates with respect to (e.g. ``"angles"``,
             a material map, or ``"m"`` for the initial magnetisation).
         solver: ``"Dopri5"`` (default), ``"Tsit5"``, ``"Dopri8"``, ``"Bosh3"``, implicit ``"Kvaerno3/5"`` (JAX), or
-            fixed-step ``"RK4"``, ``"Heun"``, ``"Euler"``, ``"Midpoint"`` (give ``dt`` in seconds).
+            fixed-step ``"RK4"``, ``"Heun"``, ``"Euler"``, ``"Midpoint"`` (give ``dt`` in seconds). With a
+            thermal field only the Stratonovich solvers ``"Heun"`` (default) and ``"EulerHeun"``.
         rtol, atol: tolerances of the adaptive step-size controller (m is dimensionless).
         adjoint: gradient method of :meth:`solve`: ``"checkpoint"`` (discretise-then-optimise with
             checkpointing, default), ``"backsolve"`` (adjoint-state ODE solved backwards in time: constant memory
             in the horizon) or ``"direct"`` (plain backpropagation).
         scale_t: internal time unit (s).
+        dt: step size (s) of the fixed-step solvers; required with a thermal field, where every output
+            interval is split into equal steps of at most ``dt``.
+        seed: seed (a non-negative integer) of the thermal noise; ``None`` draws one from the OS (readable as
+            ``llg.seed``). Ignored without a thermal field.
+
+    Thermal noise (a :class:`~neuralmag.ThermalField` registered before the solver is created): :meth:`step`
+    integrates the stochastic LLG equation. The ``k``-th successful :meth:`step` call of a solver draws its
+    Brownian path from ``(seed, k)`` (``llg.noise_counter`` = ``k``), so the same seed and the same sequence of
+    calls reproduce the trajectory exactly (per backend and device), and every call draws fresh noise.
+    :meth:`solve` uses one fixed realisation per seed and ``ts`` (it is a pure function) and does not advance
+    the counter. :meth:`relax` stays deterministic.
     """
 
-    def __init__(self, state, parameters=None, solver: str = "Dopri5", rtol: float = 1e-5, atol: float = 1e-5,
-                 adjoint: str = "checkpoint", dt: float | None = None, scale_t: float = 1e-9):
+    def __init__(self, state, parameters=None, solver: str | None = None, rtol: float = 1e-5, atol: float = 1e-5,
+                 adjoint: str = "checkpoint", dt: float | None = None, scale_t: float = 1e-9,
+                 seed: int | None = None):
+        # a thermal term registered as <name> adds noise_<name>, sigma_<name> and xi_<name> (ThermalField)
+        noises = [n for n in state.attributes() if n.startswith("noise_")
+                  and f"sigma_{n[6:]}" in state and f"xi_{n[6:]}" in state]
+        if len(noises) > 1:
+            raise ValueError(f"At most one thermal term per state; found {', '.join(noises)}.")
+        #: name of the registered thermal noise kernel (``"noise_thermal"``) or None (deterministic LLG)
+        self.noise = noises[0] if noises else None
+        if self.noise is not None:
+            solver = solver or "Heun"
+            if solver not in SDE_SOLVERS:
+                raise ValueError(f"With a thermal field the LLG solver needs a fixed-step Stratonovich solver; got "
+                                 f"{solver!r}, valid: {', '.join(SDE_SOLVERS)}.")
+            if dt is None:
+                raise ValueError("The stochastic LLG equation (a ThermalField is registered) is integrated with fixed "
+                                 "steps: give the step size in seconds, e.g. nm.LLGSolver(state, dt=1e-13).")
+            if seed is None:
+                seed = int(np.random.SeedSequence().entropy % 2**63)
+            if int(seed) != seed or seed < 0:
+                raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
+            seed = int(seed)
+        self.seed = seed
+        self.noise_counter = 0
         self.state = state
         self.parameters = list(parameters or [])
-        self.solver, self.rtol, self.atol, self.adjoint = solver, rtol, atol, adjoint
+        self.solver, self.rtol, self.atol, self.adjoint = solver or "Dopri5", rtol, atol, adjoint
         self.scale_t = scale_t
         self.dt = dt
         if "h" not in state:
@@ -134,13 +181,51 @@ class LLGSolver:
                 return scale * f(tau * scale, y, *args)
 
             dt = None if self.dt is None else self.dt / scale
-            integ = self.state.backend.ode.Integrator(rhs, self.solver, rtol, atol, adjoint or self.adjoint, dt)
+            solver = "Heun" if self.solver == "EulerHeun" else self.solver  # deterministic targets (relax)
+            integ = self.state.backend.ode.Integrator(rhs, solver, rtol, atol, adjoint or self.adjoint, dt)
             self._integrators = {k: v for k, v in self._integrators.items() if k[2] == key[2]}
             self._integrators[key] = (integ, constants)
         return self._integrators[key]
 
     def _times(self, ts):
         return self.state.tensor(ts) / self.scale_t
+
+    def _sde_integrator(self, adjoint: str):
+        """Integrator of the stochastic LLG equation (drift ``state.dmdt``, diffusion ``state.<noise>``)."""
+        key = ("sde", adjoint, self.state.structure_version)
+        if key not in self._integrators:
+            state, scale = self.state, self.scale_t
+            inputs = self._inputs()
+            f, f_constants = state.resolve_unbound("dmdt", inputs)
+            g, g_constants = state.resolve_unbound(self.noise, inputs + ["xi" + self.noise[len("noise"):]])
+            n_params, n_f = len(inputs) - 2, len(f_constants)
+            root = math.sqrt(scale)  # W(t) = sqrt(t_s) W(t / t_s)
+
+            def drift(tau, y, args):
+                return scale * f(tau * scale, y, *args[:n_params], *args[n_params:n_params + n_f])
+
+            def diffusion(tau, y, dw, args):
+                return root * g(tau * scale, y, *args[:n_params], dw, *args[n_params + n_f:])
+
+            sde = importlib.import_module(f"neuralmag.backends.{state.backend.name}.sde")
+            integ = sde.SDEIntegrator(drift, diffusion, self.solver, adjoint)
+            self._integrators = {k: v for k, v in self._integrators.items() if k[2] == key[2]}
+            self._integrators[key] = (integ, f_constants + g_constants)
+        return self._integrators[key]
+
+    def _grid(self, ts):
+        """Scaled step grid through the output times ``ts`` (s): each interval in equal steps of at most ``dt``;
+        returns ``(grid, index)`` with ``grid[index[i]] == ts[i] / scale_t``."""
+        ts = np.asarray(ts, dtype=float).reshape(-1) / self.scale_t
+        if len(ts) < 2 or np.any(np.diff(ts) <= 0):
+            raise ValueError("The stochastic LLG solver needs at least two strictly increasing output times.")
+        h = self.dt / self.scale_t
+        pieces, index = [ts[:1]], [0]
+        for a, b in zip(ts[:-1], ts[1:]):
+            n = max(1, math.ceil((b - a) / h - 1e-9))
+            pieces.append(np.linspace(a, b, n + 1)[1:])
+            index.append(index[-1] + n)
+        return np.concatenate(pieces), index
 
     # ------------------------------------------------------------------ stepping
     def step(self, dt: float, target: str = "dmdt", tolerance: float | None = None) -> None:
@@ -150,12 +235,21 @@ class LLGSolver:
             SolverError: on NaN/Inf or a failed integration; ``state.m`` and ``state.t`` are left unchanged.
         """
         state = self.state
-        integ, constants = self._integrator(target, "checkpoint" if state.backend.name == "jax" else "direct",
-                                            tolerance)
+        adjoint = "checkpoint" if state.backend.name == "jax" else "direct"
+        stochastic = self.noise is not None and target == "dmdt"
+        if stochastic:
+            integ, constants = self._sde_integrator(adjoint)
+        else:
+            integ, constants = self._integrator(target, adjoint, tolerance)
         t0 = float(state.t)
         params = state.values([p for p in self.parameters if p != "m"])
         m0 = state.m.tensor
-        ys, steps, ok = integ(m0, self._times([t0, t0 + dt]), (*params, *state.values(constants)))
+        args = (*params, *state.values(constants))
+        if stochastic:
+            grid, index = self._grid([t0, t0 + dt])
+            ys, steps, ok = integ(m0, grid, index, args, (self.seed, 0, self.noise_counter))
+        else:
+            ys, steps, ok = integ(m0, self._times([t0, t0 + dt]), args)
         m1 = ys[-1]
         finite = bool(state.backend.all_finite(m1))
         if not bool(ok) or not finite:
@@ -165,6 +259,7 @@ class LLGSolver:
                 + "; state.m and state.t keep their values at the start of the step."
             )
         self.num_steps += int(steps)
+        self.noise_counter += int(stochastic)
         state.m = VectorFunction(state, tensor=normalize(state.backend, m1))
         state.t = t0 + dt
 
@@ -177,9 +272,15 @@ class LLGSolver:
         if len(params) != len(self.parameters):
             raise TypeError(f"solve() takes values for the parameters {self.parameters}, got {len(params)}.")
         state = self.state
-        integ, constants = self._integrator("dmdt")
         values = dict(zip(self.parameters, params))
         m0 = values.pop("m", state.m.tensor)
+        if self.noise is not None:
+            integ, constants = self._sde_integrator(self.adjoint)
+            grid, index = self._grid(state.to_numpy(ts))
+            ys = integ.differentiable(m0, grid, index, (*values.values(), *state.values(constants)),
+                                      (self.seed, 1, 0))
+            return Solution(ts, ys)
+        integ, constants = self._integrator("dmdt")
         ys = integ.differentiable(m0, self._times(ts), (*values.values(), *state.values(constants)))
         return Solution(ts, ys)
 
