@@ -5,7 +5,7 @@ from __future__ import annotations
 import linecache
 from itertools import count
 
-__all__ = ["named_function"]
+__all__ = ["named_function", "sum_of"]
 
 _ids = count()
 
@@ -27,3 +27,11 @@ def named_function(name: str, params, body):
     namespace = {"_body": body}
     exec(compile(source, filename, "exec"), namespace)
     return namespace[name]
+
+
+def sum_of(*values):
+    """``values[0] + values[1] + ...`` (fields, energies or torques of registered terms)."""
+    total = values[0]
+    for v in values[1:]:
+        total = total + v
+    return total

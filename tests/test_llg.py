@@ -131,3 +131,13 @@ def test_scalar_logger_round_trip(backend, float64, tmp_path):
     assert data[-1, 1:4] == pytest.approx(to_numpy(state.m.avg()))
     with pytest.raises(ValueError, match="header"):
         nm.ScalarLogger(path, ["t"]).log(state)
+
+
+def test_run_reaches_end_time_and_logs_every_step(backend, float64, tmp_path):
+    state, llg = macrospin(rtol=1e-9, atol=1e-9)
+    logger = nm.ScalarLogger(tmp_path / "run.dat", ["t", "m"])
+    llg.run(5e-11, 2e-11, loggers=[logger], progress=False)
+    data = np.loadtxt(tmp_path / "run.dat")
+    assert data[:, 0] == pytest.approx([2e-11, 4e-11, 5e-11])  # the last step is shortened
+    theta, _ = analytic_angles(5e-11)
+    assert np.arccos(data[-1, 3]) == pytest.approx(theta, rel=1e-5)

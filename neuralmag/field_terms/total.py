@@ -2,16 +2,9 @@ r"""Sum of registered field terms."""
 
 from __future__ import annotations
 
-from neuralmag.common import named_function
+from neuralmag.common import named_function, sum_of
 
 __all__ = ["TotalField"]
-
-
-def _sum(*values):
-    total = values[0]
-    for v in values[1:]:
-        total = total + v
-    return total
 
 
 class TotalField:
@@ -33,10 +26,10 @@ class TotalField:
         if missing:
             raise ValueError(f"TotalField: no registered term {missing} (state has no h_<name> for them).")
         suffix = f"_{name}" if name else ""
-        h = named_function(f"h{suffix}", [f"h_{n}" for n in self.names], _sum)
+        h = named_function(f"h{suffix}", [f"h_{n}" for n in self.names], sum_of)
         h.nm_output = ("n" * state.mesh.dim, (3,))
         setattr(state, f"h{suffix}", h)
         energies = [f"E_{n}" for n in self.names if f"E_{n}" in state]
         if energies:
-            setattr(state, f"E{suffix}", named_function(f"E{suffix}", energies, _sum))
+            setattr(state, f"E{suffix}", named_function(f"E{suffix}", energies, sum_of))
         return self

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neuralmag.common import named_function
+from neuralmag.common import named_function, sum_of
 from neuralmag.field_terms.field_term import FieldTerm
 from neuralmag.forms.ir import MU0
 from neuralmag.forms.symbolic import Variable, dV
@@ -83,13 +83,6 @@ class Solution:
 
     ts: object
     ys: object
-
-
-def _sum(*values):
-    total = values[0]
-    for v in values[1:]:
-        total = total + v
-    return total
 
 
 class LLGSolver:
@@ -159,7 +152,7 @@ class LLGSolver:
             state.material.gamma = GAMMA
         LLGTorque().register(state, "llg")
         torques = [n for n in state.attributes() if n.startswith("tau_")]
-        dmdt = named_function("dmdt", ["dmdt_llg", *torques], _sum)
+        dmdt = named_function("dmdt", ["dmdt_llg", *torques], sum_of)
         dmdt.nm_output = ("n" * state.mesh.dim, (3,))
         state.dmdt = dmdt
         self._integrators = {}
@@ -262,6 +255,23 @@ class LLGSolver:
         self.noise_counter += int(stochastic)
         state.m = VectorFunction(state, tensor=normalize(state.backend, m1))
         state.t = t0 + dt
+
+    def run(self, t_end: float, dt: float, loggers=(), progress: bool = True) -> None:
+        """Step until ``state.t`` reaches ``t_end`` in steps of ``dt`` (s), calling ``logger.log(state)`` for every
+        logger after each step. A tqdm progress bar shows the simulated time and steps/s (``progress=False``
+        switches it off)."""
+        from tqdm.auto import tqdm
+
+        state = self.state
+        remaining = t_end - float(state.t)
+        n = max(0, math.ceil(remaining / dt - 1e-9))
+        with tqdm(total=n, disable=not progress, unit="step", desc="LLG", leave=False) as bar:
+            for _ in range(n):
+                self.step(min(dt, t_end - float(state.t)))
+                for logger in loggers:
+                    logger.log(state)
+                bar.set_postfix_str(f"t = {float(state.t) * 1e9:.4f} ns", refresh=False)
+                bar.update()
 
     def solve(self, ts, *params) -> Solution:
         """Integrate from ``ts[0]`` and return :class:`Solution` with ``m`` at every ``ts[i]``.

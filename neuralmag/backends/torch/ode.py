@@ -10,7 +10,7 @@ SOLVERS = {
     "Dopri8": ("dopri8", True),
     "Bosh3": ("bosh3", True),
     "RK4": ("rk4", False),
-    "Heun": ("heun3", False),
+    "Heun": ("heun2", False),
     "Euler": ("euler", False),
     "Midpoint": ("midpoint", False),
 }
