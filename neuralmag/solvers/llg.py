@@ -22,7 +22,6 @@ seeded by ``jax.random`` keys (JAX, ``neuralmag.backends.jax.sde``) or a seeded 
 
 from __future__ import annotations
 
-import importlib
 import math
 from dataclasses import dataclass
 
@@ -200,7 +199,7 @@ class LLGSolver:
             def diffusion(tau, y, dw, args):
                 return root * g(tau * scale, y, *args[:n_params], dw, *args[n_params + n_f:])
 
-            sde = importlib.import_module(f"neuralmag.backends.{state.backend.name}.sde")
+            sde = state.backend.sde
             integ = sde.SDEIntegrator(drift, diffusion, self.solver, adjoint)
             self._integrators = {k: v for k, v in self._integrators.items() if k[2] == key[2]}
             self._integrators[key] = (integ, f_constants + g_constants)

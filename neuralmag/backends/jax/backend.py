@@ -124,6 +124,13 @@ class JaxBackend:
 
         return ode
 
+    @property
+    def sde(self):
+        """Stochastic integrators of this backend (module ``neuralmag.backends.jax.sde``)."""
+        from neuralmag.backends.jax import sde
+
+        return sde
+
     def namespace(self) -> dict:
         """Globals of generated source."""
         return {"jax": jax, "jnp": jnp}

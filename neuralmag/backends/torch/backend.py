@@ -86,6 +86,13 @@ class TorchBackend:
 
         return ode
 
+    @property
+    def sde(self):
+        """Stochastic integrators of this backend (module ``neuralmag.backends.torch.sde``)."""
+        from neuralmag.backends.torch import sde
+
+        return sde
+
     def namespace(self) -> dict:
         return {"torch": torch}
 
