@@ -22,8 +22,9 @@ executable is the same for both (``--fresh all`` gives JAX a process per horizon
 3. once, runs a warm-up gradient at 1/100 of the first horizon (JAX: this compiles the jitted ``value_and_grad``,
    whose times are an argument, so the measured calls reuse the executable; torch: starts the autograd engine);
 4. per horizon, releases free heap memory (``malloc_trim``), resets the kernel's peak-RSS counter
-   (``/proc/self/clear_refs`` ← 5, so VmHWM = VmRSS) and measures **one** gradient call at the full horizon: peak memory = VmHWM after the
-   call − VmRSS before it, i.e. what the gradient computation itself needed on top of the set-up.
+   (``/proc/self/clear_refs`` ← 5, so VmHWM = VmRSS) and measures **one** gradient call at that horizon:
+   peak memory = VmHWM after the call − VmRSS before it, i.e. what the gradient computation itself needed on
+   top of the set-up.
 
 The parent kills a child after ``--timeout`` s or when its RSS exceeds ``--max-rss-gb`` and reports that. It
 prints a markdown table and, unless ``--no-write``, writes ``benchmarks/results/adjoint_memory.{csv,md}``.
