@@ -98,7 +98,9 @@ class LLGSolver:
         rtol, atol: tolerances of the adaptive step-size controller (m is dimensionless).
         adjoint: gradient method of :meth:`solve`: ``"checkpoint"`` (discretise-then-optimise with
             checkpointing, default), ``"backsolve"`` (adjoint-state ODE solved backwards in time: constant memory
-            in the horizon) or ``"direct"`` (plain backpropagation).
+            in the horizon, but it reconstructs m by integrating the damped LLG backwards, where decaying modes
+            grow: reliable only for horizons of a few tens of ps with exchange-coupled meshes, see
+            benchmarks/results/adjoint_memory.md) or ``"direct"`` (plain backpropagation).
         scale_t: internal time unit (s).
         dt: step size (s) of the fixed-step solvers; required with a thermal field, where every output
             interval is split into equal steps of at most ``dt``.

@@ -68,15 +68,74 @@ class Integrator:
 
 
 def _checkpointed(f, y0, ts, args, integ):
-    """Discretise-then-optimise with one checkpoint per output interval (torch.utils.checkpoint)."""
-    from torch.utils.checkpoint import checkpoint
+    """Discretise-then-optimise with one checkpoint per accepted solver step.
 
-    ys = [y0]
-    y = y0
-    for i in range(len(ts) - 1):
-        def segment(y_in, *a, t0=ts[i], t1=ts[i + 1]):
-            return torchdiffeq.odeint(lambda t, yy: f(t, yy, a), y_in, torch.stack([t0, t1]), rtol=integ.rtol,
-                                      atol=integ.atol, method=integ.method, options=integ._options())[-1]
-        y = checkpoint(segment, y, *args, use_reentrant=False)
-        ys.append(y)
-    return torch.stack(ys)
+    The forward pass runs without an autograd graph and keeps, per accepted step, its start time, size and start
+    state (|y| numbers per step instead of the recorded graph of the step's RHS evaluations); the backward pass replays the steps last to first, each from its stored state with its stored
+    size (so it takes exactly the same step), and pulls the cotangent back through it with a vector–Jacobian
+    product. Memory: one step's graph plus the stored states (flat in the horizon, measured in
+    benchmarks/results/adjoint_memory.md); time: about one extra forward.
+    """
+    def odeint(y, t_a, t_b, a, first_step=None):
+        options = dict(integ._options())
+        if integ.adaptive and first_step is not None:
+            options["first_step"] = first_step
+        return torchdiffeq.odeint(lambda t, yy: f(t, yy, a), y, torch.stack([t_a, t_b]).to(y.dtype),
+                                  rtol=integ.rtol, atol=integ.atol, method=integ.method, options=options)[-1]
+
+    class Recorder:  # torchdiffeq calls func.callback_accept_step(t0, y0, dt) after every accepted step
+        def __init__(self, a):
+            self.a, self.steps = a, []
+
+        def __call__(self, t, y):
+            return f(t, y, self.a)
+
+        def callback_accept_step(self, t0, y, dt):
+            self.steps.append((t0.detach(), dt.detach(), y.detach()))
+
+    class PerStep(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, y0, *a):
+            ys, tape, y = [y0], [], y0
+            for i in range(len(ts) - 1):
+                if integ.adaptive:
+                    rec = Recorder(a)
+                    y = torchdiffeq.odeint(rec, y, ts[i:i + 2], rtol=integ.rtol, atol=integ.atol,
+                                           method=integ.method, options=integ._options())[-1]
+                    tape.append(rec.steps)
+                else:  # fixed steps: the interval itself is replayed (fixed-step solvers are deterministic)
+                    tape.append([(ts[i], None, y)])
+                    y = odeint(y, ts[i], ts[i + 1], a)
+                ys.append(y)
+            ctx.tape, ctx.a = tape, a
+            return torch.stack(ys)
+
+        @staticmethod
+        def backward(ctx, grad_ys):
+            a = ctx.a
+            need = [i for i, x in enumerate(a) if ctx.needs_input_grad[1 + i]]
+            grad_a = [None] * len(a)
+            grad_y = grad_ys[-1]
+            for i in reversed(range(len(ts) - 1)):
+                steps = ctx.tape[i]
+                for k in reversed(range(len(steps))):
+                    t_k, dt_k, y_k = steps[k]
+                    t_end = ts[i + 1] if k == len(steps) - 1 else t_k + dt_k  # the last step is interpolated
+                    with torch.enable_grad():
+                        y_in = y_k.detach().requires_grad_(True)
+                        a_in = tuple(x.detach().requires_grad_(True) if j in need else x for j, x in enumerate(a))
+                        y_out = odeint(y_in, t_k, t_end, a_in, dt_k)
+                        g = torch.autograd.grad(y_out, (y_in, *[a_in[j] for j in need]), grad_y,
+                                                allow_unused=True)
+                    grad_y = g[0]
+                    for j, gj in zip(need, g[1:]):
+                        if gj is not None:
+                            grad_a[j] = gj if grad_a[j] is None else grad_a[j] + gj
+                grad_y = grad_y + grad_ys[i]
+            return (grad_y, *grad_a)
+
+    if not torch.is_grad_enabled():  # a plain forward (e.g. LLGSolver.step): no tape needed
+        import types
+
+        return PerStep.forward(types.SimpleNamespace(), y0, *args)
+    return PerStep.apply(y0, *args)
