@@ -3,10 +3,10 @@
 Usage::
 
     python benchmarks/bench_adjoint_memory.py [--horizon 2e-11] [--factor 10] [--backends jax torch]
-        [--adjoints backsolve checkpoint direct] [--proposed] [--fresh torch|all] [--timeout 300]
+        [--adjoints backsolve checkpoint direct] [--fresh torch|all] [--timeout 300]
         [--max-rss-gb 6] [--no-write]
 
-The committed results were made with ``--proposed`` (9.5 min on a shared 2-core machine).
+The committed results took 9.5 min on a shared 2-core machine.
 
 Problem: a 100 nm × 50 nm × 3 nm film, 20 × 10 × 1 cells (462 nodes), exchange + uniaxial anisotropy (z) + a
 Zeeman field ``Hc/2 (sinθ cosφ, sinθ sinφ, cosθ)`` whose angles ``state.angles`` are the parameters, a
@@ -29,9 +29,9 @@ executable is the same for both (``--fresh all`` gives JAX a process per horizon
 The parent kills a child after ``--timeout`` s or when its RSS exceeds ``--max-rss-gb`` and reports that. It
 prints a markdown table and, unless ``--no-write``, writes ``benchmarks/results/adjoint_memory.{csv,md}``.
 
-``--proposed`` adds the rows ``torch / checkpoint-proposed``: the torch checkpoint mode with the per-step
-checkpointing proposed in the report (:func:`checkpointed_per_step`, patched into the child process only;
-the library is not changed).
+The committed table has rows ``torch / checkpoint-proposed``: per-step checkpointing, measured before it
+replaced the per-interval checkpoint of the torch backend (``neuralmag/backends/torch/ode.py``); the torch
+``checkpoint`` mode now is that implementation.
 """
 
 from __future__ import annotations
@@ -115,100 +115,12 @@ def build(backend: str, adjoint: str):
     return state, llg, loss
 
 
-def patch_checkpoint_per_step():
-    """Swap the torch backend's ``_checkpointed`` for the per-step version proposed in the report."""
-    import neuralmag.backends.torch.ode as ode
-
-    ode._checkpointed = checkpointed_per_step
-
-
-def checkpointed_per_step(f, y0, ts, args, integ):
-    """Proposed torch ``"checkpoint"``: discretise-then-optimise with one checkpoint per accepted solver step.
-
-    The forward pass runs without an autograd graph and keeps, per accepted step, its start time, size and start
-    state (|y| numbers per step, a few kB here, instead of the recorded graph of the step's 6 RHS evaluations,
-    ~10 MB here); the backward pass replays the steps last to first, each from its stored state with its stored
-    size (so it takes exactly the same step), and pulls the cotangent back through it with a vector–Jacobian
-    product. Memory: one step's graph plus the stored states; time: about one extra forward.
-    """
-    import torch
-    import torchdiffeq
-
-    def odeint(y, t_a, t_b, a, first_step=None):
-        options = dict(integ._options())
-        if integ.adaptive and first_step is not None:
-            options["first_step"] = first_step
-        return torchdiffeq.odeint(lambda t, yy: f(t, yy, a), y, torch.stack([t_a, t_b]).to(y.dtype),
-                                  rtol=integ.rtol, atol=integ.atol, method=integ.method, options=options)[-1]
-
-    class Recorder:  # torchdiffeq calls func.callback_accept_step(t0, y0, dt) after every accepted step
-        def __init__(self, a):
-            self.a, self.steps = a, []
-
-        def __call__(self, t, y):
-            return f(t, y, self.a)
-
-        def callback_accept_step(self, t0, y, dt):
-            self.steps.append((t0.detach(), dt.detach(), y.detach()))
-
-    class PerStep(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, y0, *a):
-            ys, tape, y = [y0], [], y0
-            for i in range(len(ts) - 1):
-                if integ.adaptive:
-                    rec = Recorder(a)
-                    y = torchdiffeq.odeint(rec, y, ts[i:i + 2], rtol=integ.rtol, atol=integ.atol,
-                                           method=integ.method, options=integ._options())[-1]
-                    tape.append(rec.steps)
-                else:  # fixed steps: the interval itself is replayed (fixed-step solvers are deterministic)
-                    tape.append([(ts[i], None, y)])
-                    y = odeint(y, ts[i], ts[i + 1], a)
-                ys.append(y)
-            ctx.tape, ctx.a = tape, a
-            return torch.stack(ys)
-
-        @staticmethod
-        def backward(ctx, grad_ys):
-            a = ctx.a
-            need = [i for i, x in enumerate(a) if ctx.needs_input_grad[1 + i]]
-            grad_a = [None] * len(a)
-            grad_y = grad_ys[-1]
-            for i in reversed(range(len(ts) - 1)):
-                steps = ctx.tape[i]
-                for k in reversed(range(len(steps))):
-                    t_k, dt_k, y_k = steps[k]
-                    t_end = ts[i + 1] if k == len(steps) - 1 else t_k + dt_k  # the last step is interpolated
-                    with torch.enable_grad():
-                        y_in = y_k.detach().requires_grad_(True)
-                        a_in = tuple(x.detach().requires_grad_(True) if j in need else x for j, x in enumerate(a))
-                        y_out = odeint(y_in, t_k, t_end, a_in, dt_k)
-                        g = torch.autograd.grad(y_out, (y_in, *[a_in[j] for j in need]), grad_y,
-                                                allow_unused=True)
-                    grad_y = g[0]
-                    for j, gj in zip(need, g[1:]):
-                        if gj is not None:
-                            grad_a[j] = gj if grad_a[j] is None else grad_a[j] + gj
-                grad_y = grad_y + grad_ys[i]
-            return (grad_y, *grad_a)
-
-    if not torch.is_grad_enabled():  # a plain forward (e.g. LLGSolver.step): no tape needed
-        import types
-
-        return PerStep.forward(types.SimpleNamespace(), y0, *args)
-    return PerStep.apply(y0, *args)
-
-
 def child(backend: str, adjoint: str, horizons: list[float]) -> list[dict]:
     """Set up once, then for each horizon: forward solve, warm-up gradient (first horizon only), one measured
     gradient call with the peak counter reset before it."""
     rss_start = _status_kb("VmRSS")
     t_setup = time.perf_counter()
-    mode = adjoint
-    if adjoint == "checkpoint-proposed":
-        patch_checkpoint_per_step()
-        mode = "checkpoint"
-    state, llg, loss = build(backend, mode)
+    state, llg, loss = build(backend, adjoint)
     integ, constants = llg._integrator("dmdt")
     setup_s = time.perf_counter() - t_setup
 
@@ -399,8 +311,6 @@ def main():
     parser.add_argument("--factor", type=float, default=10.0)
     parser.add_argument("--backends", nargs="+", default=["jax", "torch"])
     parser.add_argument("--adjoints", nargs="+", default=["backsolve", "checkpoint", "direct"])
-    parser.add_argument("--proposed", action="store_true",
-                        help="also run torch 'checkpoint-proposed' (per-step checkpointing, see checkpointed_per_step)")
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--max-rss-gb", type=float, default=6.0)
     parser.add_argument("--no-write", action="store_true")
@@ -422,8 +332,6 @@ def main():
     rows = []
     for backend in args.backends:
         adjoints = list(args.adjoints)
-        if args.proposed and backend == "torch":
-            adjoints.append("checkpoint-proposed")
         for adjoint in adjoints:
             groups = [[h] for h in horizons] if args.fresh == "all" or backend == "torch" else [horizons]
             for group in groups:
