@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 from sympy.printing.numpy import JaxPrinter
 
+from neuralmag.backends.base import BackendBase
 from neuralmag.backends.printer import ExpressionPrinterMixin, KernelPrinter
 
 
@@ -55,7 +56,7 @@ def _enable_compilation_cache() -> None:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
 
-class JaxBackend:
+class JaxBackend(BackendBase):
     """Array interface of the JAX backend."""
 
     name = "jax"
@@ -109,27 +110,6 @@ class JaxBackend:
 
     def stack(self, xs, axis=-1):
         return jnp.stack(xs, axis=axis)
-
-    @property
-    def fft(self):
-        """FFT convolution helpers of this backend (module ``neuralmag.backends.jax.fft``)."""
-        from neuralmag.backends.jax import fft
-
-        return fft
-
-    @property
-    def ode(self):
-        """ODE integrators of this backend (module ``neuralmag.backends.jax.ode``)."""
-        from neuralmag.backends.jax import ode
-
-        return ode
-
-    @property
-    def sde(self):
-        """Stochastic integrators of this backend (module ``neuralmag.backends.jax.sde``)."""
-        from neuralmag.backends.jax import sde
-
-        return sde
 
     def namespace(self) -> dict:
         """Globals of generated source."""

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from sympy.printing.pytorch import TorchPrinter
 
+from neuralmag.backends.base import BackendBase
 from neuralmag.backends.printer import ExpressionPrinterMixin, KernelPrinter
 
 
@@ -25,7 +26,7 @@ class TorchKernelPrinter(KernelPrinter):
         return f"{stmt.target}{index} += {value}"
 
 
-class TorchBackend:
+class TorchBackend(BackendBase):
     """Array interface of the PyTorch backend."""
 
     name = "torch"
@@ -71,27 +72,6 @@ class TorchBackend:
 
     def stack(self, xs, axis=-1):
         return torch.stack(xs, dim=axis)
-
-    @property
-    def fft(self):
-        """FFT convolution helpers of this backend (module ``neuralmag.backends.torch.fft``)."""
-        from neuralmag.backends.torch import fft
-
-        return fft
-
-    @property
-    def ode(self):
-        """ODE integrators of this backend (module ``neuralmag.backends.torch.ode``)."""
-        from neuralmag.backends.torch import ode
-
-        return ode
-
-    @property
-    def sde(self):
-        """Stochastic integrators of this backend (module ``neuralmag.backends.torch.sde``)."""
-        from neuralmag.backends.torch import sde
-
-        return sde
 
     def namespace(self) -> dict:
         return {"torch": torch}

@@ -1,0 +1,30 @@
+"""Parts of the backend interface that are the same for every backend."""
+
+from __future__ import annotations
+
+import importlib
+
+
+class BackendBase:
+    """Lazy access to a backend's runtime modules (imported on first use, so a script that only evaluates fields
+    never imports the ODE libraries)."""
+
+    name = ""
+
+    def _module(self, part: str):
+        return importlib.import_module(f"neuralmag.backends.{self.name}.{part}")
+
+    @property
+    def fft(self):
+        """FFT convolution helpers (``neuralmag.backends.<name>.fft``)."""
+        return self._module("fft")
+
+    @property
+    def ode(self):
+        """ODE integrators (``neuralmag.backends.<name>.ode``)."""
+        return self._module("ode")
+
+    @property
+    def sde(self):
+        """Stochastic integrators (``neuralmag.backends.<name>.sde``)."""
+        return self._module("sde")
