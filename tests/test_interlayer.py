@@ -55,3 +55,38 @@ def test_field_is_energy_gradient(backend, float64):
     for i, j, k in np.ndindex(2, 2, 2):
         mass[i:i + 4, j:j + 3, k:k + 2] += MS * 2e-9 * 3e-9 * DZ / 8
     assert to_numpy(state.h_interlayer) == pytest.approx(-grad / (MU0 * mass[..., None]), rel=1e-10, abs=1e-6)
+
+
+def test_per_cell_coupling_and_registered_name(backend, float64):
+    state = nm.State(nm.Mesh((4, 3, 2), (2e-9, 3e-9, DZ)))
+    state.material.Ms = MS
+    m = np.zeros((5, 4, 3, 3))
+    m[..., 0] = 1.0
+    m[:, :, 2] = (0.6, 0.8, 0.0)
+    state.m = m
+    J = np.arange(12.0).reshape(4, 3) * 1e-4
+    nm.InterlayerExchangeField(0, 2, J1=J).register(state, "rkky")
+    assert "rkky_J1" in state and "h_rkky" in state
+    assert float(state.E_rkky) == pytest.approx(-0.6 * J.sum() * 6e-18, rel=1e-12)
+
+
+def test_surface_form_errors():
+    class NoLayers(nm.FieldTerm):
+        @staticmethod
+        def e_expr(m, dim):
+            return nm.Variable("J", "cc") * nm.Variable("m1", "nn", (3,)).dot(nm.N.i) * nm.dA(dim)
+
+    with pytest.raises(ValueError, match="surface_unknowns"):
+        nm.kernel_source(NoLayers, dim=3)
+
+    class Mixed(nm.FieldTerm):
+        surface_unknowns = {"m1": 0}
+
+        @staticmethod
+        def e_expr(m, dim):
+            return m.dot(nm.N.i) * nm.dV(dim) + nm.Variable("m1", "nn", (3,)).dot(nm.N.i) * nm.dA(dim)
+
+    with pytest.raises(ValueError, match="not both"):
+        nm.kernel_source(Mixed, dim=3)
+    with pytest.raises(ValueError, match="3D"):
+        nm.dA(2)

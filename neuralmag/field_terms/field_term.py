@@ -50,6 +50,9 @@ class FieldTerm:
         name = name or self.default_name
         if not name:
             raise ValueError(f"{type(self).__name__} has no default_name; pass a name to register().")
+        self.name = name  # forms may name attributes after the registered name (e.g. J1 of <name>)
+        if getattr(self, "surface_unknowns", None):
+            return self._register_surface(state, name)
         dim = state.mesh.dim
         outputs = {"h": ("n" * dim, (3,)), "e": ("c" * dim, ()), "E": None}
         for kind, kernel in self.kernels(state).items():
@@ -57,3 +60,56 @@ class FieldTerm:
             setattr(state, f"{self.field_prefix if kind == 'h' else kind}_{name}", kernel)
         return self
 
+
+    def _register_surface(self, state, name: str) -> "FieldTerm":
+        r"""Surface terms (``nm.dA``): the layer unknowns ``u`` are the node layers ``m[:, :, iz]`` named in
+        ``surface_unknowns``; the field on layer ``iz`` is :math:`L_u / (\mu_0 M_n)` with the 3D lumped mass
+        :math:`M_n`, zero on every other node."""
+        from neuralmag.common import named_function
+        from neuralmag.field_terms.demag import FFTConvolution
+        from neuralmag.forms.ir import MU0
+
+        mesh = state.mesh
+        if mesh.dim != 3:
+            raise ValueError(f"{type(self).__name__} needs a 3D mesh (its layers are node layers along z).")
+        nz = mesh.nodes[2]
+        layers = dict(self.surface_unknowns)
+        for u, iz in layers.items():
+            if not 0 <= iz < nz:
+                raise ValueError(f"Layer {u} = {iz} is outside the {nz} node layers of the mesh.")
+        kernels = self.kernels(state)
+        conv = FFTConvolution(state)
+        pad = state.backend.fft.pad
+
+        def args_of(kernel):
+            return kernel.__code__.co_varnames[: kernel.__code__.co_argcount]
+
+        def call(kernel, values, traces):
+            return kernel(*[traces[a] if a in traces else values[a] for a in args_of(kernel)])
+
+        def wired(kind, extra, impl):
+            needed = {a for k in kinds[kind] for a in args_of(kernels[k])} - set(layers)
+            params = sorted(needed | {"m"} | set(extra))
+            return named_function(f"{kind}_{name}", params, lambda *v: impl(dict(zip(params, v)))), params
+
+        def field(values):
+            m = values["m"]
+            traces = {u: m[:, :, iz] for u, iz in layers.items()}
+            mass = conv.node_sum(values["material__Ms"] * values["rho"] * mesh.cell_volume / 8)
+            h = 0
+            for u, iz in layers.items():
+                layer_mass = MU0 * mass[:, :, iz]
+                hu = call(kernels[f"L_{u}"], values, traces) / (layer_mass + (layer_mass == 0))[..., None]
+                h = h + pad(hu[:, :, None, :], 2, iz, nz - 1 - iz)
+            return h
+
+        def energy(values):
+            m = values["m"]
+            return call(kernels["E"], values, {u: m[:, :, iz] for u, iz in layers.items()})
+
+        kinds = {"h": [f"L_{u}" for u in layers], "E": ["E"]}
+        h, _ = wired("h", ("material__Ms", "rho"), field)
+        h.nm_output = ("nnn", (3,))
+        setattr(state, f"{self.field_prefix}_{name}", h)
+        setattr(state, f"E_{name}", wired("E", (), energy)[0])
+        return self

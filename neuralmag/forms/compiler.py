@@ -20,6 +20,7 @@ material__Ms, rho)``, so they can be registered directly as dynamic attributes o
 from __future__ import annotations
 
 import hashlib
+import re
 import linecache
 from dataclasses import dataclass
 from functools import lru_cache
@@ -83,8 +84,10 @@ def compile_term(term, options: CompileOptions) -> CompiledTerm:
 
 def _compile(term, kind, form, options: CompileOptions) -> CompiledTerm:
     parts = symbolic.measures(form)
+    if set(parts) == {"dA"}:
+        return _compile_surface(term, kind, parts["dA"], form, options)
     if set(parts) != {"dV"}:
-        raise ValueError("compile_term handles volume forms (nm.dV); surface forms (nm.dA) are compiled by the interface terms that define them.")
+        raise ValueError("A form integrates either over the volume (nm.dV) or over a surface (nm.dA), not both.")
     integrand = parts["dV"]
     dim, pbc, qdeg = options.dim, options.pbc + (False,) * (3 - options.dim), options.quadrature_degree
     name = type(term).__name__
@@ -102,6 +105,37 @@ def _compile(term, kind, form, options: CompileOptions) -> CompiledTerm:
         kernels["e"] = ir.lower_energy(energy, symbols, dim, pbc, density=True, name="e",
                                        doc=f"Cell-averaged energy density of {name} (J/m^3).")
     return CompiledTerm(kernels, str(form), element.strategy)
+
+
+def _area(element):
+    """Turn cell-volume integrals of a 2D element into area integrals (the thickness factor dx_z becomes 1)."""
+    one = {quadrature.dx_symbol(2): sp.S.One}
+    element.temporaries = [(t, e.xreplace(one)) for t, e in element.temporaries]
+    element.vector = {k: e.xreplace(one) for k, e in element.vector.items()}
+    if element.energy is not None:
+        element.energy = element.energy.xreplace(one)
+    return element
+
+
+def _compile_surface(term, kind, integrand, form, options: CompileOptions) -> CompiledTerm:
+    r"""Surface forms: 2D elements on the xy plane, one weak-form vector :math:`-\partial E/\partial
+    \mathbf{u}` per layer unknown ``u`` (kernel ``L_<u>``, J per unit m, not divided by a mass) and the energy."""
+    unknowns = list(getattr(term, "surface_unknowns", None) or [])
+    if kind != "energy" or options.dim != 3 or not unknowns:
+        raise ValueError("Surface forms (nm.dA) must be energies of a 3D mesh whose term names its layer "
+                         "unknowns in `surface_unknowns` (e.g. {'m1': 0, 'm2': 4}).")
+    pbc, qdeg, name = options.pbc[:2] + (False,), options.quadrature_degree, type(term).__name__
+    kernels, strategy = {}, ""
+    for u in unknowns:
+        lform = variation.energy_variation(integrand, unknown=u)
+        element = _area(quadrature.integrate_linear_form(lform, 2, qdeg))
+        kernels[f"L_{u}"] = ir.lower_field(element, lform.symbols, 2, pbc, name=f"L_{u}", unknown=u, lumped=False,
+                                           doc=f"-dE/d{u} of {name} at the nodes of its layer (J per unit m).")
+        strategy = element.strategy
+    flat, symbols = variation.flatten(integrand)
+    energy = _area(quadrature.integrate_energy(flat, symbols, 2, qdeg))
+    kernels["E"] = ir.lower_energy(energy, symbols, 2, pbc, doc=f"Energy of {name} (J).")
+    return CompiledTerm(kernels, str(form), strategy)
 
 
 # ------------------------------------------------------------------------------------------ source and cache
@@ -159,7 +193,8 @@ _loaded: dict = {}
 
 def load_kernels(term, dim: int, backend: str, pbc=(False, False, False), quadrature_degree=_FROM_TERM,
                  cache_dir: Path | None = None) -> dict:
-    """Callables ``{"h": ..., "E": ..., "e": ...}`` of ``term``, from memory, the disk cache, or compiled."""
+    """Callables ``{"h": ..., "E": ..., "e": ...}`` of ``term`` (surface terms: ``{"L_<u>": ..., "E": ...}``),
+    from memory, the disk cache, or compiled."""
     from neuralmag.backends import get_backend
     from neuralmag.config import config
 
@@ -180,7 +215,7 @@ def load_kernels(term, dim: int, backend: str, pbc=(False, False, False), quadra
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = dict(get_backend(backend).namespace())
     exec(compile(source, filename, "exec"), namespace)
-    kernels = {name: namespace[name] for name in ("h", "E", "e") if name in namespace}
+    kernels = {name: namespace[name] for name in re.findall(r"^def (\w+)\(", source, re.MULTILINE)}
     for f in kernels.values():
         f.source = source
     _loaded[key] = kernels

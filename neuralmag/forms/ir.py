@@ -170,9 +170,12 @@ def _used_closure(element: ElementExpressions, roots) -> list:
 
 
 def lower_field(element: ElementExpressions, symbols: FlatSymbols, dim: int, pbc=(False,) * 3,
-                ms: str = "material__Ms", region: str = "rho", name: str = "h", doc: str = "") -> Kernel:
-    r"""Field kernel :math:`\mathbf{h}_n = L(\varphi_n) / (\mu_0 \int M_s \rho \varphi_n\,\mathrm{d}V)`."""
-    args = _inputs(element, symbols, extra=("m", ms, region))
+                ms: str = "material__Ms", region: str = "rho", name: str = "h", doc: str = "",
+                unknown: str = "m", lumped: bool = True) -> Kernel:
+    r"""Field kernel :math:`\mathbf{h}_n = L(\varphi_n) / (\mu_0 \int M_s \rho \varphi_n\,\mathrm{d}V)`;
+    with ``lumped=False`` the weak-form vector :math:`L(\varphi_n)` itself (for surface terms, whose mass is
+    that of the 3D mesh around the layer)."""
+    args = _inputs(element, symbols, extra=(unknown, ms, region) if lumped else (unknown,))
     namer = _Namer(args)
     keys = sorted(element.vector)
     mass_scale = sp.Symbol("mass_scale")
@@ -185,10 +188,13 @@ def lower_field(element: ElementExpressions, symbols: FlatSymbols, dim: int, pbc
     h = namer("h", "h")
     components = [namer(("h", j), f"h{j}") for j in range(3)]
     for comp in components:
-        body.append(Zeros(comp.name, "m", 0))
+        body.append(Zeros(comp.name, unknown, 0))
     for (node, comp), value in zip(keys, reduced):
         body.append(Accumulate(components[comp].name, node, None, value))
     body.append(Assign(h.name, STACK(*components)))
+    if not lumped:
+        body.append(Return(h))
+        return Kernel(name, args, body, dim, tuple(pbc), doc)
     # lumped mass  ∫ Ms ρ φ_n dV = Σ_cells Ms ρ |C| / 2^d
     mass = namer("mass", "mass")
     body.append(Zeros(mass.name, "m", 0))

@@ -115,13 +115,17 @@ def dV(dim: int, region: str = "rho"):
     return Variable(region, "c" * dim) * _DV
 
 
-def dA(dim: int, region: str = "rho"):
-    r"""Surface measure :math:`\rho\,\mathrm{d}A` for interface terms: the integral over the mesh's xy extent
-    (a ``dim-1``-dimensional cell layer) of an integrand built from node layers; see
-    :class:`~neuralmag.field_terms.InterlayerExchangeField`."""
-    if dim < 2:
-        raise ValueError("Surface measures need a mesh of dimension 2 or 3.")
-    return Variable(region, "c" * dim) * _DA
+def dA(dim: int = 3, region: str | None = None):
+    r"""Surface measure :math:`\mathrm{d}A` over the xy extent of a 3D mesh, for interface terms.
+
+    A surface form lives on node layers: its fields are two-dimensional (spaces ``"nn"`` and ``"cc"``), and a
+    term maps its nodal vector variables to node layers of ``m`` with the attribute ``surface_unknowns``
+    (e.g. ``{"m1": 0, "m2": 4}``; see :class:`~neuralmag.field_terms.InterlayerExchangeField`). The optional
+    ``region`` is a cell-wise 2D density weighting the integral.
+    """
+    if dim != 3:
+        raise ValueError("Surface measures are defined on node layers of 3D meshes (dim=3).")
+    return _DA if region is None else Variable(region, "cc") * _DA
 
 
 def measures(expr) -> dict:
