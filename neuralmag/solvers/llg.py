@@ -99,8 +99,9 @@ class LLGSolver:
         adjoint: gradient method of :meth:`solve`: ``"checkpoint"`` (discretise-then-optimise with
             checkpointing, default), ``"backsolve"`` (adjoint-state ODE solved backwards in time: constant memory
             in the horizon, but it reconstructs m by integrating the damped LLG backwards, where decaying modes
-            grow: reliable only for horizons of a few tens of ps with exchange-coupled meshes, see
-            benchmarks/results/adjoint_memory.md) or ``"direct"`` (plain backpropagation).
+            grow: the backward pass therefore restarts from stored forward states every ``backsolve_interval``
+            seconds, see :meth:`_backsolve_grid` and benchmarks/results/adjoint_memory.md) or ``"direct"``
+            (plain backpropagation).
         scale_t: internal time unit (s).
         dt: step size (s) of the fixed-step solvers; required with a thermal field, where every output
             interval is split into equal steps of at most ``dt``.
@@ -117,7 +118,8 @@ class LLGSolver:
 
     def __init__(self, state, parameters=None, solver: str | None = None, rtol: float = 1e-5, atol: float = 1e-5,
                  adjoint: str = "checkpoint", dt: float | None = None, scale_t: float = 1e-9,
-                 seed: int | None = None):
+                 seed: int | None = None, backsolve_interval: float | None = 1e-11):
+        self.backsolve_interval = backsolve_interval
         # a thermal term registered as <name> adds noise_<name>, sigma_<name> and xi_<name> (ThermalField)
         noises = [n for n in state.attributes() if n.startswith("noise_")
                   and f"sigma_{n[6:]}" in state and f"xi_{n[6:]}" in state]
@@ -292,8 +294,29 @@ class LLGSolver:
                                       (self.seed, 1, 0))
             return Solution(ts, ys)
         integ, constants = self._integrator("dmdt")
-        ys = integ.differentiable(m0, self._times(ts), (*values.values(), *state.values(constants)))
-        return Solution(ts, ys)
+        times, keep = self._backsolve_grid(ts)
+        ys = integ.differentiable(m0, self._times(times), (*values.values(), *state.values(constants)))
+        return Solution(ts, ys if keep is None else ys[keep])
+
+    def _backsolve_grid(self, ts):
+        """Output times refined to intervals of at most ``backsolve_interval`` for the backsolve adjoint.
+
+        The adjoint-state ODE reconstructs m by integrating the damped LLG backwards, where the modes that
+        decay forwards (stiff exchange modes) grow; both diffrax and torchdiffeq restart that backward
+        integration from the stored forward state at every output time, so short intervals keep it accurate.
+        Returns ``(times, indices of ts in times)``, or ``(ts, None)`` when no refinement applies."""
+        if self.adjoint != "backsolve" or not self.backsolve_interval:
+            return ts, None
+        try:
+            t = np.asarray(self.state.to_numpy(ts), dtype=float)
+        except Exception:  # traced times (differentiating w.r.t. ts): no refinement possible
+            return ts, None
+        times, keep = [t[0]], [0]
+        for t0, t1 in zip(t[:-1], t[1:]):
+            n = max(1, int(np.ceil((t1 - t0) / self.backsolve_interval - 1e-9)))
+            times += list(np.linspace(t0, t1, n + 1)[1:])
+            keep.append(len(times) - 1)
+        return self.state.tensor(np.array(times)), np.asarray(keep)
 
     def relax(self, tol: float = 1e-4, dt: float = 1e-11, max_time: float = 1e-7) -> dict:
         r"""Damping-only integration (:math:`\alpha=1`, no precession) until
