@@ -170,3 +170,28 @@ def test_thermal_solver_errors(backend):
     with pytest.raises(ValueError, match="non-negative"):
         nm.LLGSolver(state, dt=1e-13, seed=-1)
     assert isinstance(nm.LLGSolver(state, dt=1e-13).seed, int)  # drawn from the OS when not given
+
+
+def test_thermal_run_resumes_from_a_checkpoint_with_the_same_noise(backend, float64, tmp_path):
+    def build(state=None):
+        if state is None:
+            state = nm.State(nm.Mesh((3, 1, 1), (2e-9, 2e-9, 2e-9)))
+            state.material.Ms = 8e5
+            state.material.alpha = 0.5
+            state.material.T = 300.0
+            state.m = nm.VectorFunction(state).fill((0.0, 0.0, 1.0))
+        nm.ExternalField((0.0, 0.0, 1e5)).register(state)
+        nm.TotalField("external").register(state)
+        nm.ThermalField().register(state)
+        return state, nm.LLGSolver(state, dt=1e-13, seed=7)
+
+    state, llg = build()
+    llg.step(5e-13)
+    state.save(tmp_path / "ckpt.npz")
+    llg.step(5e-13)
+    m_continued = state.m.numpy()
+    loaded = nm.State.load(tmp_path / "ckpt.npz", warn=False)
+    loaded, llg2 = build(loaded)
+    assert llg2.noise_counter == 1
+    llg2.step(5e-13)
+    assert np.array_equal(loaded.m.numpy(), m_continued)

@@ -141,8 +141,9 @@ class LLGSolver:
                 raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
             seed = int(seed)
         self.seed = seed
-        self.noise_counter = 0
         self.state = state
+        if self.noise is not None and "thermal_noise_steps" not in state:
+            state.thermal_noise_steps = 0
         self.parameters = list(parameters or [])
         self.solver, self.rtol, self.atol, self.adjoint = solver or "Dopri5", rtol, atol, adjoint
         self.scale_t = scale_t
@@ -162,6 +163,16 @@ class LLGSolver:
         self.num_steps = 0
 
     # ------------------------------------------------------------------ building blocks
+    @property
+    def noise_counter(self) -> int:
+        """Number of stochastic ``step`` calls so far; kept as ``state.thermal_noise_steps`` so that
+        ``state.save`` / ``nm.State.load`` resume a thermal run with the same noise (given the same ``seed``)."""
+        return int(self.state.thermal_noise_steps) if "thermal_noise_steps" in self.state else 0
+
+    @noise_counter.setter
+    def noise_counter(self, value: int) -> None:
+        self.state.thermal_noise_steps = int(value)
+
     def _inputs(self):
         return ["t", "m"] + [p for p in self.parameters if p != "m"]
 
