@@ -34,7 +34,7 @@ class TorchBackend(BackendBase):
     trace_errors = ()  # nothing is traced
 
     def setup(self, dtype: str) -> None:
-        pass
+        """Nothing to configure: unlike JAX (x64 flag), torch creates float64 tensors whenever asked."""
 
     def dtype(self, name: str):
         return {"float32": torch.float32, "float64": torch.float64}[name]
