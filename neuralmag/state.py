@@ -315,6 +315,13 @@ class State:
         f.tensor = f.tensor / safe[..., None]
         return f
 
+    def assign_m(self, tensor) -> None:
+        """Set ``m`` from a tensor that is already a valid magnetisation (unit length where magnetic), as solvers
+        and checkpoints produce: skips the validation of ``state.m = ...``, which copies to the host."""
+        if _is_dynamic(self._attrs.get("m")):
+            object.__setattr__(self, "_version", self._version + 1)
+        self._attrs["m"] = VectorFunction(self, tensor=tensor)
+
     def _magnetic_nodes(self):
         """Boolean nodal mask of nodes touching a cell with Ms·rho > 0 (None if Ms is unknown or dynamic)."""
         ms, rho = self._attrs.get("material__Ms"), self._attrs.get("rho")

@@ -119,7 +119,7 @@ def load(path, backend: str | None = None, dtype: str | None = None, device=None
         setattr(state, name, value)
     if m_entry is not None:
         # setting m normalises it; the saved m is already normalised and must keep its exact bits
-        state._attrs["m"] = VectorFunction(state, m_entry["spaces"], tensor=arrays[m_entry["key"]])
+        state.assign_m(arrays[m_entry["key"]])
 
     if warn and (meta["dynamic"] or meta["skipped"]):
         parts = []

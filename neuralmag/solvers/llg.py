@@ -31,7 +31,6 @@ from neuralmag.common import named_function, sum_of
 from neuralmag.field_terms.field_term import FieldTerm
 from neuralmag.forms.ir import MU0
 from neuralmag.forms.symbolic import Variable, dV
-from neuralmag.functions import VectorFunction
 from neuralmag.solvers.vector import normalize, relative_torque
 
 __all__ = ["LLGSolver", "LLGTorque", "Solution", "SolverError", "GAMMA", "SDE_SOLVERS"]
@@ -242,7 +241,7 @@ class LLGSolver:
             SolverError: on NaN/Inf or a failed integration; ``state.m`` and ``state.t`` are left unchanged.
         """
         state = self.state
-        adjoint = "checkpoint" if state.backend.name == "jax" else "direct"
+        adjoint = state.backend.ode.FORWARD_ADJOINT  # no gradient flows through step()
         stochastic = self.noise is not None and target == "dmdt"
         if stochastic:
             integ, constants = self._sde_integrator(adjoint)
@@ -267,7 +266,7 @@ class LLGSolver:
             )
         self.num_steps += int(steps)
         self.noise_counter += int(stochastic)
-        state.m = VectorFunction(state, tensor=normalize(state.backend, m1))
+        state.assign_m(normalize(state.backend, m1))
         state.t = t0 + dt
 
     def run(self, t_end: float, dt: float, loggers=(), progress: bool = True) -> None:

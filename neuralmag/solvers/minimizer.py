@@ -15,7 +15,6 @@ No time is simulated, so this is usually far faster than :meth:`LLGSolver.relax`
 
 from __future__ import annotations
 
-from neuralmag.functions import VectorFunction
 from neuralmag.solvers.vector import cross, normalize, relative_torque
 
 __all__ = ["EnergyMinimizer"]
@@ -50,7 +49,7 @@ class EnergyMinimizer:
                 tau = abs(bb1) * (1 - odd) + abs(bb2) * odd
                 tau = first * tau0 + (1 - first) * tau
                 torque = relative_torque(be, m, h).max()
-                return normalize(be, m - tau * g), m, g, torque, h
+                return normalize(be, m - tau * g), m, g, torque
 
             self._compiled = (state.structure_version, be.jit(iterate), constants)
         return self._compiled
@@ -68,7 +67,7 @@ class EnergyMinimizer:
         torque = float("inf")
         it = 0
         while it < self.max_iter:
-            m_new, m_prev, g_prev, torque_t, _ = iterate(m, m_prev, g_prev, tau0, 1.0 if it == 0 else 0.0,
+            m_new, m_prev, g_prev, torque_t = iterate(m, m_prev, g_prev, tau0, 1.0 if it == 0 else 0.0,
                                                          float(it % 2), *values)
             m = m_new
             it += 1
@@ -76,5 +75,5 @@ class EnergyMinimizer:
                 torque = float(torque_t)
                 if torque < self.tol:
                     break
-        state.m = VectorFunction(state, tensor=m)
+        state.assign_m(m)
         return {"iterations": it, "torque": torque}

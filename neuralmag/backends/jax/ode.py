@@ -42,6 +42,9 @@ SOLVERS = {
     "Midpoint": (diffrax.Midpoint, False),
 }
 
+#: adjoint used for solves that need no gradient (LLGSolver.step): diffrax's recursive checkpointing costs nothing extra without a gradient
+FORWARD_ADJOINT = "checkpoint"
+
 ADJOINTS = {
     "checkpoint": lambda: diffrax.RecursiveCheckpointAdjoint(),
     "backsolve": lambda: diffrax.BacksolveAdjoint(),

@@ -15,6 +15,9 @@ SOLVERS = {
     "Midpoint": ("midpoint", False),
 }
 
+#: adjoint used for solves that need no gradient (LLGSolver.step): plain odeint: no checkpoint bookkeeping without a gradient
+FORWARD_ADJOINT = "direct"
+
 ADJOINTS = ("checkpoint", "backsolve", "direct")
 
 
