@@ -47,6 +47,9 @@ __all__ = ["State", "ResolvedFunction"]
 
 _NAMESPACES = ("material",)
 _RESERVED = ("mesh", "backend", "dtype", "device")
+#: material coefficients that may also be given per node (a nodal Function or a tensor of the node shape):
+#: they only enter nodal-rule kernels (the LLG torque, thermal noise, spin torques), where a nodal value is exact
+NODAL_MATERIALS = ("material__alpha", "material__gamma")
 _source_ids = count()
 
 
@@ -268,6 +271,8 @@ class State:
             return self.tensor(value)
         if name == "dx":
             return self.tensor(value)
+        if name in NODAL_MATERIALS and self._is_nodal(value):
+            return value if isinstance(value, Function) else Function(self, "n" * self.mesh.dim, tensor=value)
         if name == "rho" or name.startswith("material__"):
             f = self._cell_function(name, value)
             if name == "material__Ms":
@@ -282,11 +287,41 @@ class State:
             return self.tensor(value)
         return value
 
+    def _is_nodal(self, value) -> bool:
+        """A nodal scalar: a Function on the nodes, or a tensor of the node shape that is not also the cell shape
+        (on a mesh periodic along every axis the two coincide; pass a nodal Function there)."""
+        mesh = self.mesh
+        if isinstance(value, Function):
+            return value.spaces == "n" * mesh.dim and value.shape == ()
+        if isinstance(value, numbers.Number) or not hasattr(value, "shape"):
+            return False
+        shape = tuple(value.shape)
+        return shape == mesh.shape("n" * mesh.dim) and shape != mesh.n
+
+    def spaces_of(self, name: str) -> str:
+        """The spaces (``"ccc"``, ``"nnn"``, ...) of attribute ``name``; dynamic attributes are read from their
+        declared output (``nm_output``) or evaluated once."""
+        value = self._attrs.get(name)
+        if name not in self._attrs:
+            raise self._unknown(name)
+        if _is_dynamic(value):
+            output = getattr(value, "nm_output", None)
+            if output is not None:
+                return output[0] * self.mesh.dim if len(output[0]) == 1 else output[0]
+            value = self._get(name)
+        if isinstance(value, Function):
+            return value.spaces
+        if self._is_nodal(value):
+            return "n" * self.mesh.dim
+        return "c" * self.mesh.dim
+
     def _cell_function(self, name: str, value) -> Function:
         mesh = self.mesh
         if isinstance(value, Function):
             if value.spaces != "c" * mesh.dim:
-                raise ValueError(f"{name} must be a cell function (spaces {'c' * mesh.dim!r}), got {value.spaces!r}.")
+                also = " or a nodal scalar function" if name in NODAL_MATERIALS else ""
+                raise ValueError(f"{name} must be a cell function (spaces {'c' * mesh.dim!r}){also}, "
+                                 f"got {value.spaces!r}.")
             return value
         t = self.tensor(value)
         shape = tuple(t.shape)

@@ -141,3 +141,56 @@ def test_run_reaches_end_time_and_logs_every_step(backend, float64, tmp_path):
     assert data[:, 0] == pytest.approx([2e-11, 4e-11, 5e-11])  # the last step is shortened
     theta, _ = analytic_angles(5e-11)
     assert np.arccos(data[-1, 3]) == pytest.approx(theta, rel=1e-5)
+
+
+def test_nodewise_alpha_and_gamma(backend, float64):
+    """Per-node alpha and gamma: without exchange every node is a macrospin, so dm/dt at node i is the LLG
+    right-hand side with alpha_i and gamma_i exactly; nodal uniform values equal cell-wise uniform ones."""
+    mesh = nm.Mesh((4, 3, 2), (2e-9, 2e-9, 2e-9))
+    rng = np.random.default_rng(1)
+    alpha = rng.uniform(0.01, 1.0, mesh.nodes)
+    gamma = nm.GAMMA * rng.uniform(0.5, 1.5, mesh.nodes)
+    state = nm.State(mesh)
+    state.material.Ms = rng.uniform(4e5, 8e5, mesh.n)  # nodal coefficients need no Ms weighting
+    state.material.alpha = nm.Function(state, tensor=alpha)
+    state.material.gamma = gamma  # a tensor of the node shape is read as nodal
+    assert state.spaces_of("material__alpha") == state.spaces_of("material__gamma") == "nnn"
+    state.m = nm.VectorFunction(state).fill((1.0, 0.0, 0.0))
+    nm.ExternalField((0.0, 0.0, H)).register(state)
+    nm.TotalField("external").register(state)
+    nm.LLGSolver(state)
+    dmdt = to_numpy(state.dmdt)
+    # m = x, h = H z: m x h = -H y, m x (m x h) = -H z
+    assert dmdt[..., 0] == pytest.approx(0.0, abs=1e-9 * nm.GAMMA * H)
+    assert dmdt[..., 1] == pytest.approx(gamma * H / (1 + alpha**2), rel=1e-12)
+    assert dmdt[..., 2] == pytest.approx(alpha * gamma * H / (1 + alpha**2), rel=1e-12)
+
+    cellwise, _ = macrospin()
+    nodewise, llg = macrospin(alpha=nm.Function(cellwise, tensor=np.full((2, 2, 2), ALPHA)))
+    assert to_numpy(nodewise.dmdt) == pytest.approx(to_numpy(cellwise.dmdt), rel=1e-12)
+
+
+def test_nodewise_alpha_in_thermal_noise_amplitude(backend, float64):
+    """sigma_n^2 = 2 alpha_n k_B T / (mu0 Ms gamma V_n) with the node's own alpha."""
+    from neuralmag.field_terms.thermal import K_B
+
+    mesh = nm.Mesh((3, 2), (2e-9, 3e-9, 1e-9))
+    state = nm.State(mesh)
+    state.material.Ms = 8e5
+    alpha = np.linspace(0.05, 0.5, 12).reshape(mesh.nodes)
+    state.material.alpha = nm.Function(state, tensor=alpha)
+    state.material.gamma = nm.GAMMA
+    nm.ThermalField(T=300.0).register(state)
+    volume = np.ones(mesh.nodes) * 2e-9 * 3e-9 * 1e-9 / 4
+    volume[:, 1:-1] *= 2
+    volume[1:-1, :] *= 2
+    expected = np.sqrt(2 * alpha * K_B * 300.0 / (4e-7 * np.pi * 8e5 * nm.GAMMA * volume))
+    assert to_numpy(state.sigma_thermal) == pytest.approx(expected, rel=1e-12)
+
+
+def test_material_space_errors(backend):
+    state = nm.State(nm.Mesh((2, 2, 2), (1e-9, 1e-9, 1e-9)))
+    with pytest.raises(ValueError, match="cell function"):
+        state.material.Ms = nm.Function(state)  # Ms stays cell-wise
+    with pytest.raises(ValueError, match="nodal scalar"):
+        state.material.alpha = nm.VectorFunction(state)

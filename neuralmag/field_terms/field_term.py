@@ -41,6 +41,20 @@ class FieldTerm:
     e_expr = None
     l_expr = None
 
+    def coefficient(self, name: str, dim: int, shape=()):
+        """The form-language :class:`~neuralmag.Variable` of material coefficient ``name``: per cell, or per
+        node for those in :data:`~neuralmag.state.NODAL_MATERIALS` that the state holds on the nodes when the
+        term is registered (kernels are generated for either)."""
+        from neuralmag.forms.symbolic import Variable
+
+        space = getattr(self, "_coefficient_spaces", {}).get(name, "c")
+        return Variable(name, space * dim, shape)
+
+    def _read_coefficient_spaces(self, state) -> None:
+        from neuralmag.state import NODAL_MATERIALS
+
+        self._coefficient_spaces = {n: state.spaces_of(n)[0] for n in NODAL_MATERIALS if n in state}
+
     def kernels(self, state) -> dict:
         """Generated kernels ``{"h", "E", "e"}`` for the mesh and backend of ``state`` (cached)."""
         return load_kernels(self, state.mesh.dim, state.backend.name, state.mesh.pbc)
@@ -51,6 +65,7 @@ class FieldTerm:
         if not name:
             raise ValueError(f"{type(self).__name__} has no default_name; pass a name to register().")
         self.name = name  # forms may name attributes after the registered name (e.g. J1 of <name>)
+        self._read_coefficient_spaces(state)
         if getattr(self, "surface_unknowns", None):
             return self._register_surface(state, name)
         dim = state.mesh.dim

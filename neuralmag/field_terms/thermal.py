@@ -95,8 +95,8 @@ class ThermalField(FieldTerm):
 
     def l_expr(self, m, v, dim):
         c, n = "c" * dim, "n" * dim
-        gamma = Variable("material__gamma", c)
-        alpha = Variable("material__alpha", c)
+        gamma = self.coefficient("material__gamma", dim)
+        alpha = self.coefficient("material__alpha", dim)
         Ms = Variable("material__Ms", c)
         sigma = Variable(f"sigma_{self.name}", n)
         dw = Variable(f"xi_{self.name}", n, (3,))
@@ -111,13 +111,27 @@ class ThermalField(FieldTerm):
             state.material.T = self.T
         dim, pbc = state.mesh.dim, state.mesh.pbc
         nodal_sum = importlib.import_module(f"neuralmag.backends.{state.backend.name}.sde").nodal_sum
+        self._read_coefficient_spaces(state)
+        nodal = {n for n, s in self._coefficient_spaces.items() if s == "n"}
+        alpha_nodal, gamma_nodal = "material__alpha" in nodal, "material__gamma" in nodal
 
         def sigma(Ms, alpha, gamma, T, rho, dx):
             w = Ms * rho * (dx[0] * dx[1] * dx[2] / 2**dim)  # moment per cell corner (A m²)
             mu = nodal_sum(w, pbc)
             safe = mu + (mu == 0)
-            kp = nodal_sum(w * (gamma / (1 + alpha**2)), pbc) / safe
-            kd = nodal_sum(w * (alpha * gamma / (1 + alpha**2)), pbc) / safe
+
+            def average(cell_factor, node_factor):
+                # the nodal rule's Ms-weighted average of a product of cell-wise and node-wise factors
+                return (nodal_sum(w * cell_factor, pbc) / safe if cell_factor is not None else 1) * node_factor
+
+            if alpha_nodal and gamma_nodal:
+                kp, kd = average(None, gamma / (1 + alpha**2)), average(None, alpha * gamma / (1 + alpha**2))
+            elif alpha_nodal:
+                kp, kd = average(gamma, 1 / (1 + alpha**2)), average(gamma, alpha / (1 + alpha**2))
+            elif gamma_nodal:
+                kp, kd = average(1 / (1 + alpha**2), gamma), average(alpha / (1 + alpha**2), gamma)
+            else:
+                kp, kd = average(gamma / (1 + alpha**2), 1), average(alpha * gamma / (1 + alpha**2), 1)
             tn = nodal_sum(w * T, pbc) / safe
             den = MU0 * mu * (kp**2 + kd**2)
             return state.backend.sqrt(2 * K_B * tn * kd / (den + (den == 0)))

@@ -44,7 +44,7 @@ class ZhangLiTorque(FieldTerm):
 
     def l_expr(self, m, v, dim):
         c = "c" * dim
-        Ms, alpha = Variable("material__Ms", c), Variable("material__alpha", c)
+        Ms, alpha = Variable("material__Ms", c), self.coefficient("material__alpha", dim)
         P, xi = Variable("material__P", c), Variable("material__xi", c)
         j = Variable(self.current, c, (3,))
         u = MU_B * P / (E_CHARGE * Ms * (1 + xi**2)) * j
@@ -83,7 +83,8 @@ class SlonczewskiTorque(FieldTerm):
 
     def l_expr(self, m, v, dim):
         c = "c" * dim
-        Ms, alpha, gamma = Variable("material__Ms", c), Variable("material__alpha", c), Variable("material__gamma", c)
+        Ms = Variable("material__Ms", c)
+        alpha, gamma = self.coefficient("material__alpha", dim), self.coefficient("material__gamma", dim)
         p, d = Variable("material__p", c, (3,)), Variable("material__d", c)
         eps_fl = Variable("material__eta_fl", c)
         if self.angular:

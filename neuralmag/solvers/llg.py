@@ -10,7 +10,8 @@ with the total effective field :math:`\mathbf{h}` = ``state.h`` (A/m, see :class
 ``state.material.alpha`` and the torques ``state.tau_<name>`` of registered torque terms (1/s).
 
 The right-hand side is itself a generated kernel (the LLG torque as a linear form with the nodal rule:
-cell-wise :math:`\alpha, \gamma` enter as the :math:`M_s`-weighted average of the adjacent cells), and the
+cell-wise :math:`\alpha, \gamma` enter as the :math:`M_s`-weighted average of the adjacent cells; they may
+also be given per node, as a nodal :class:`~neuralmag.Function`, and then enter at each node as given), and the
 whole dependency graph is resolved into one pure function of ``(t, m, parameters...)``. The backend's
 integrator (diffrax for JAX, torchdiffeq for PyTorch) works in scaled time :math:`t/t_s` (``scale_t``).
 
@@ -63,11 +64,11 @@ class LLGTorque(FieldTerm):
         self.field = field
 
     def l_expr(self, m, v, dim):
-        gamma = Variable("material__gamma", "c" * dim)
+        gamma = self.coefficient("material__gamma", dim)
         Ms = Variable("material__Ms", "c" * dim)
         h = Variable(self.field, "n" * dim, (3,))
         if self.precession:
-            alpha = Variable("material__alpha", "c" * dim)
+            alpha = self.coefficient("material__alpha", dim)
             torque = -gamma / (1 + alpha**2) * (m.cross(h) + alpha * m.cross(m.cross(h)))
         else:
             torque = -gamma / 2 * m.cross(m.cross(h))
