@@ -101,7 +101,7 @@ def lumped_mass(state):
     return mass
 
 
-def random_state(backend, n, dx, pbc=False, seed=0, dtype="float64", zeros=True):
+def random_state(backend, n, dx, pbc=False, seed=0, dtype="float64", zeros=True, grid="dual"):
     rng = np.random.default_rng(seed)
     state = nm.State(nm.Mesh(n, dx, pbc=pbc), backend=backend, dtype=dtype)
     state.material.Ms = MS * rng.uniform(0.5, 1.5, size=n)
@@ -111,7 +111,7 @@ def random_state(backend, n, dx, pbc=False, seed=0, dtype="float64", zeros=True)
     state.rho = rho
     shape = state.mesh.nodes + (3,)
     state.m = nm.VectorFunction(state, tensor=rng.normal(size=shape))
-    DemagField().register(state)
+    DemagField(grid=grid).register(state)
     return state
 
 
@@ -210,18 +210,27 @@ def test_uniform_cube_energy(backend, float64):
     assert e.sum() * state.mesh.cell_volume == pytest.approx(expected, rel=1e-12)
 
 
-def test_dimensions_agree(backend, float64):
-    """A 2D film equals the 3D mesh with one cell layer, a 1D wire the 3D mesh with one cell row."""
+@pytest.mark.parametrize("grid", ["dual", "cell"])
+def test_dimensions_agree(backend, float64, grid):
+    """A 2D film equals the 3D mesh with one cell layer, a 1D wire the 3D mesh with one cell row, for m
+    uniform across the thickness. On the cell grid node by node; on the dual grid each node layer of the 3D
+    mesh sees the field averaged over its half of the thickness (h_z of in-plane m is odd in z), so their
+    mean equals the 2D (1D) field."""
     rng = np.random.default_rng(3)
     for n2, n3, dx in [((6, 5), (6, 5, 1), (1e-9, 1.5e-9, 2e-9)), ((7,), (7, 1, 1), (1e-9, 1.5e-9, 2e-9))]:
-        s2, s3 = demag_state(n2, dx), demag_state(n3, dx)
+        s2, s3 = demag_state(n2, dx, grid=grid), demag_state(n3, dx, grid=grid)
         m2 = rng.normal(size=s2.mesh.nodes + (3,))
         s2.m = m2
         m3 = m2.reshape(m2.shape[:-1] + (1,) * (3 - len(n2)) + (3,))
         s3.m = np.broadcast_to(m3, s3.mesh.nodes + (3,)).copy()
         h2, h3 = to_numpy(s2.h_demag), to_numpy(s3.h_demag)
-        np.testing.assert_allclose(h3[(Ellipsis,) + (0,) * (3 - len(n2)) + (slice(None),)], h2,
-                                   rtol=1e-12, atol=1e-12 * np.abs(h2).max())
+        missing = tuple(range(len(n2), 3))
+        if grid == "cell":
+            np.testing.assert_allclose(h3[(Ellipsis,) + (0,) * (3 - len(n2)) + (slice(None),)], h2,
+                                       rtol=1e-12, atol=1e-12 * np.abs(h2).max())
+        else:
+            assert np.abs(h3 - h3.mean(axis=missing, keepdims=True)).max() > 1e-3 * np.abs(h2).max()
+        np.testing.assert_allclose(h3.mean(axis=missing), h2, rtol=1e-12, atol=1e-12 * np.abs(h2).max())
 
 
 # ---------------------------------------------------------------------------------------------- PBC
@@ -265,20 +274,36 @@ def test_pbc_images_argument():
     np.testing.assert_array_equal(a, b)
 
 
+def grid_geometry(n, dx, pbc, grid):
+    """Independent NumPy description of a demag grid: its cells per axis, cell size, and per axis the mesh
+    cell and the nodes (with weights) each grid cell takes its magnetisation from."""
+    dim = len(n)
+    if grid == "cell":  # the mean of the two end nodes of the cell along every axis
+        maps = [[(c, [(c, 0.5), ((c + 1) % n[k] if pbc[k] else c + 1, 0.5)]) for c in range(n[k])]
+                for k in range(dim)]
+        return tuple(n), tuple(dx), maps
+    maps = []  # dual: half cell k in mesh cell k // 2, owned by the nearest node (k + 1) // 2
+    for k in range(dim):
+        maps.append([(h // 2, [(((h + 1) // 2) % n[k] if pbc[k] else (h + 1) // 2, 1.0)]) for h in range(2 * n[k])])
+    return tuple(2 * c for c in n), tuple(d / 2 for d in dx[:dim]) + tuple(dx[dim:]), maps
+
+
+@pytest.mark.parametrize("grid", ["dual", "cell"])
 @pytest.mark.parametrize("n, dx, pbc", [
     ((4, 3, 2), (1e-9, 1.3e-9, 0.7e-9), False),
     ((5, 4), (1e-9, 1.3e-9, 0.7e-9), (False, True)),
 ])
-def test_direct_sum(backend, float64, n, dx, pbc):
-    """FFT convolution = direct sum -sum_c' N(r_c - r_c') M_c' over all cell pairs, off-diagonal terms and
-    periodic images (offsets congruent mod n within +-(K n + n//2), the extreme ones at half weight for
-    even n) included; compared on the nodes with the lumped weights."""
+def test_direct_sum(backend, float64, n, dx, pbc, grid):
+    """FFT convolution = direct sum -sum_k' N(r_k - r_k') M_k' over all pairs of grid cells, off-diagonal terms
+    and periodic images (offsets congruent mod the grid length within +-(K n + n//2), the extreme ones at half
+    weight for even n) included; on the nodes the Ms-rho-weighted transpose of the nodes-to-grid map."""
     state = random_state(backend, n, dx, pbc=pbc)
-    DemagField(pbc_images=3).register(state)
+    DemagField(pbc_images=3, grid=grid).register(state)
     dim = len(n)
     pbc_t = pbc if isinstance(pbc, tuple) else (pbc,) * dim
+    gn, gdx, maps = grid_geometry(n, dx, pbc_t, grid)
     images = newell.check_images(pbc_t, 3)
-    octant = newell.octant(newell.octant_counts(n, pbc_t, images), dx)
+    octant = newell.octant(newell.octant_counts(gn, pbc_t, images), gdx)
     octant = octant.reshape((6,) + octant.shape[1:dim + 1])
     pairs = {0: (0, 0), 1: (1, 1), 2: (2, 2), 3: (0, 1), 4: (0, 2), 5: (1, 2)}
 
@@ -286,9 +311,9 @@ def test_direct_sum(backend, float64, n, dx, pbc):
         choices = []
         for k in range(dim):
             if pbc_t[k]:
-                top = images[k] * n[k] + n[k] // 2
-                choices.append([(d, 0.5 if (n[k] % 2 == 0 and abs(d) == top) else 1.0)
-                                for d in range(-top, top + 1) if (d - offset[k]) % n[k] == 0])
+                top = images[k] * gn[k] + gn[k] // 2
+                choices.append([(d, 0.5 if (gn[k] % 2 == 0 and abs(d) == top) else 1.0)
+                                for d in range(-top, top + 1) if (d - offset[k]) % gn[k] == 0])
             else:
                 choices.append([(offset[k], 1.0)])
         N = np.zeros((3, 3))
@@ -303,35 +328,29 @@ def test_direct_sum(backend, float64, n, dx, pbc):
         return N
 
     m = to_numpy(state.m)
-    corners = m
-    for axis in range(dim):  # cell average of the corner values
-        if pbc_t[axis]:
-            corners = 0.5 * (corners + np.roll(corners, -1, axis=axis))
-        else:
-            corners = 0.5 * (np.take(corners, range(n[axis]), axis=axis)
-                             + np.take(corners, range(1, n[axis] + 1), axis=axis))
-    M = (to_numpy(state.material.Ms) * to_numpy(state.rho))[..., None] * corners
-    cells = list(np.ndindex(*n))
-    h_cells = np.zeros(tuple(n) + (3,))
-    for c in cells:
-        for c2 in cells:
-            h_cells[c] -= tensor([c[k] - c2[k] for k in range(dim)]) @ M[c2]
-    mass = lumped_mass(state)
-    num = np.zeros(mass.shape + (3,))
-    w = M[..., :1] * 0 + (to_numpy(state.material.Ms) * to_numpy(state.rho))[..., None]
-    for corner in np.ndindex(*(2,) * dim):
-        idx, hc = [], w * h_cells
-        for axis, offset in enumerate(corner):
-            if pbc_t[axis]:
-                hc = np.roll(hc, offset, axis=axis)
-                idx.append(slice(None))
-            else:
-                idx.append(slice(offset, offset + n[axis]))
-        num[tuple(idx)] += hc * state.mesh.cell_volume / 2**dim
+    w_cells = to_numpy(state.material.Ms) * to_numpy(state.rho)
+    cells = list(np.ndindex(*gn))
+    weight, M, sources = {}, {}, {}
+    for g in cells:
+        per_axis = [maps[k][g[k]] for k in range(dim)]
+        weight[g] = w_cells[tuple(c for c, _ in per_axis)]
+        sources[g] = [(tuple(i for i, _ in combo), np.prod([f for _, f in combo]))
+                      for combo in itertools.product(*[nodes for _, nodes in per_axis])]
+        M[g] = weight[g] * sum(f * m[node] for node, f in sources[g])
+    h_grid = {g: -sum(tensor([g[k] - g2[k] for k in range(dim)]) @ M[g2] for g2 in cells) for g in cells}
+    num, den = np.zeros(m.shape), np.zeros(m.shape[:-1])
+    for g in cells:
+        for node, f in sources[g]:
+            num[node] += f * weight[g] * h_grid[g]
+            den[node] += f * weight[g]
     expected = np.zeros_like(num)
-    expected[mass > 0] = num[mass > 0] / mass[mass > 0][:, None]
+    expected[den > 0] = num[den > 0] / den[den > 0][:, None]
     h = to_numpy(state.h_demag)
     np.testing.assert_allclose(h, expected, rtol=0, atol=1e-12 * np.abs(expected).max())
+    # the grid's energy density, cell by cell, integrates to the energy
+    E = -0.5 * MU0 * np.prod(gdx) * sum(M[g] @ h_grid[g] for g in cells)
+    assert float(to_numpy(state.E_demag)) == pytest.approx(E, rel=1e-10)
+    assert to_numpy(state.e_demag).sum() * state.mesh.cell_volume == pytest.approx(E, rel=1e-10)
 
 
 # ------------------------------------------------------------------------------------ consistency and autodiff
@@ -358,9 +377,10 @@ def energy_and_gradient(state, backend):
     ((4, 3, 3), (1e-9, 1e-9, 2e-9), (False, True, True)),
     ((9,), (1e-9, 1.5e-9, 0.8e-9), True),
 ])
-def test_field_is_energy_gradient(backend, float64, n, dx, pbc):
+@pytest.mark.parametrize("grid", ["dual", "cell"])
+def test_field_is_energy_gradient(backend, float64, n, dx, pbc, grid):
     """h = -1/(mu0 M_n) dE/dm_n exactly (random m, Ms, rho with empty cells; free and periodic axes)."""
-    state = random_state(backend, n, dx, pbc=pbc)
+    state = random_state(backend, n, dx, pbc=pbc, grid=grid)
     h = to_numpy(state.h_demag)
     mass = lumped_mass(state)
     E, grad = energy_and_gradient(state, backend)
@@ -445,3 +465,8 @@ def test_register_names(float64):
     # the Ms dependence is dynamic: changing Ms scales the field
     state.material.Ms = 2 * MS
     np.testing.assert_allclose(to_numpy(state.h_stray), 2 * h, rtol=1e-14)
+
+
+def test_unknown_grid_is_a_clear_error():
+    with pytest.raises(ValueError, match="'dual', 'cell'"):
+        DemagField(grid="nodes")
