@@ -12,3 +12,15 @@ def to_numpy(x):
     if hasattr(x, "detach"):
         x = x.detach().cpu().numpy()
     return np.asarray(x, dtype=np.float64)
+
+
+def load_demo(name: str):
+    """Import ``demos/<name>.py`` as a module (the demos folder goes on ``sys.path`` for its shared helpers)."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    demos = str(Path(__file__).resolve().parents[1] / "demos")
+    if demos not in sys.path:
+        sys.path.insert(0, demos)
+    return importlib.import_module(name)
