@@ -19,8 +19,9 @@ executable is the same for both (``--fresh all`` gives JAX a process per horizon
 
 1. sets up the state and the solver (kernel generation, not measured);
 2. per horizon, runs one forward solve to it (no gradient; JAX: a second one after compilation) → solver steps;
-3. once, runs a warm-up gradient at 1/100 of the first horizon (JAX: this compiles the jitted ``value_and_grad``,
-   whose times are an argument, so the measured calls reuse the executable; torch: starts the autograd engine);
+3. runs a warm-up gradient: JAX per horizon (this compiles the jitted ``value_and_grad`` for that grid of
+   output times, which must be concrete so that the backsolve adjoint can restart every
+   ``backsolve_interval``); torch once, at 1/100 of the first horizon (starts the autograd engine);
 4. per horizon, releases free heap memory (``malloc_trim``), resets the kernel's peak-RSS counter
    (``/proc/self/clear_refs`` ← 5, so VmHWM = VmRSS) and measures **one** gradient call at that horizon:
    peak memory = VmHWM after the call − VmRSS before it, i.e. what the gradient computation itself needed on
@@ -132,8 +133,16 @@ def child(backend: str, adjoint: str, horizons: list[float]) -> list[dict]:
         import jax
         import jax.numpy as jnp
 
-        value_and_grad = jax.jit(jax.value_and_grad(loss))  # the times are an argument: compiled once
+        # compiled per output-time grid: with concrete times the backsolve adjoint restarts its backward pass
+        # every backsolve_interval (traced times would switch that off, see LLGSolver._backsolve_grid)
+        compiled = {}
         angles = jnp.asarray(state.angles)
+
+        def value_and_grad(angles, ts):
+            key = tuple(ts)
+            if key not in compiled:
+                compiled[key] = jax.jit(jax.value_and_grad(lambda a: loss(a, jnp.asarray(key, dtype=a.dtype))))
+            return compiled[key](angles)
 
         def timed_forward(horizon):
             forward(horizon)  # compiles the forward solve on the first call
@@ -143,7 +152,7 @@ def child(backend: str, adjoint: str, horizons: list[float]) -> list[dict]:
             return time.perf_counter() - t0, int(steps), bool(ok)
 
         def grad_call(ts):
-            value, g = value_and_grad(angles, jnp.asarray(ts, dtype=angles.dtype))
+            value, g = value_and_grad(angles, ts)
             jax.block_until_ready(g)
             return float(value), [float(v) for v in g], None
     else:
@@ -163,9 +172,9 @@ def child(backend: str, adjoint: str, horizons: list[float]) -> list[dict]:
     warmup_s = None
     for horizon in horizons:
         fwd_s, steps, ok = timed_forward(horizon)
-        if warmup_s is None:  # JAX: compiles value_and_grad; torch: starts the autograd engine
+        if warmup_s is None or backend == "jax":  # JAX: compiles value_and_grad; torch: starts autograd
             t0 = time.perf_counter()
-            grad_call([0.0, horizons[0] / 100])
+            grad_call([0.0, horizon] if backend == "jax" else [0.0, horizons[0] / 100])
             warmup_s = time.perf_counter() - t0
         _reset_peak()
         rss0 = _status_kb("VmRSS")

@@ -35,7 +35,7 @@ def field_angle_problem(adjoint):
         # objective over several times: sum of the misfits at t1 and t2
         return ((ys[1, 0, 0, 0] - target) ** 2).mean() + ((ys[2, 0, 0, 0] - target) ** 2).mean()
 
-    return state, loss
+    return state, loss, llg
 
 
 def array_module(backend):
@@ -74,7 +74,7 @@ def test_field_angle_gradient_matches_finite_differences(backend_name, adjoint, 
     old = nm.config.backend
     nm.config.backend = backend_name
     try:
-        state, loss = field_angle_problem(adjoint)
+        state, loss, _ = field_angle_problem(adjoint)
     finally:
         nm.config.backend = old
     backend = backend_name
@@ -128,3 +128,17 @@ def test_backsolve_matches_checkpoint_on_an_exchange_coupled_film(backend_name, 
         nm.config.backend = old
     assert np.abs(grads["checkpoint"]).max() > 1e-2
     assert grads["backsolve"] == pytest.approx(grads["checkpoint"], rel=1e-5)
+
+
+def test_backsolve_warns_on_traced_output_times(float64):
+    """Jitting over ts hides the times from the solver: the backsolve adjoint cannot restart every
+    backsolve_interval, and says so (tracing only, nothing is compiled)."""
+    import jax
+
+    old, nm.config.backend = nm.config.backend, "jax"
+    try:
+        state, loss, llg = field_angle_problem("backsolve")
+        with pytest.warns(UserWarning, match="traced output times"):
+            jax.eval_shape(lambda ts: llg.solve(ts, state.angles).ys, state.tensor([0.0, 1e-11]))
+    finally:
+        nm.config.backend = old

@@ -320,7 +320,13 @@ class LLGSolver:
             return ts, None
         try:
             t = np.asarray(self.state.to_numpy(ts), dtype=float)
-        except Exception:  # traced times (differentiating w.r.t. ts): no refinement possible
+        except Exception:  # traced times (jit over ts, or differentiating w.r.t. them): no refinement possible
+            import warnings
+
+            warnings.warn("LLGSolver.solve with adjoint='backsolve' got traced output times: the backward pass cannot "
+                          "restart every backsolve_interval and may be inaccurate over long horizons (damped modes "
+                          "grow backwards). Pass concrete times (e.g. close over ts instead of jitting over them).",
+                          stacklevel=3)
             return ts, None
         times, keep = [t[0]], [0]
         for t0, t1 in zip(t[:-1], t[1:]):
