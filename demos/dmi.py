@@ -180,8 +180,10 @@ def disk_2d(dx: float = 1e-9, mask: str = "fraction", tol: float = 1e-7):
     rho = disk_density(state, mask)
     state.rho = nm.CellFunction(state, tensor=rho)
     _material(state)
-    core = lambda x, y, z: (0 * x, 0 * x, np.where((x - R_DISK) ** 2 + (y - R_DISK) ** 2 < R_CORE**2, 1.0, -1.0))
-    state.m = nm.VectorFunction.from_expression(state, core)
+    xn, yn = state.coordinates("n", numpy=True)[:2]
+    m0 = np.zeros(xn.shape + (3,))
+    m0[..., 2] = np.where((xn - R_DISK) ** 2 + (yn - R_DISK) ** 2 < R_CORE**2, 1.0, -1.0)
+    state.m = nm.VectorFunction(state, tensor=m0)
     info = nm.EnergyMinimizer(state, tol=tol, max_iter=200_000).minimize()
     info["seconds"] = time.perf_counter() - t0
     x, y = state.coordinates("n", numpy=True)[:2]

@@ -42,8 +42,8 @@ def h_sw_analytic(psi):
 class Particle:
     """The single-domain particle and its minimiser; :meth:`relax` minimises at reduced field h along u."""
 
-    def __init__(self, tol: float = 1e-10):
-        state = nm.State(nm.Mesh((1, 1, 1), (2e-9, 2e-9, 2e-9)))
+    def __init__(self, tol: float = 1e-10, dim: int = 3):
+        state = nm.State(nm.Mesh((1,) * dim, (2e-9, 2e-9, 2e-9)))
         state.material.Ms = MS
         state.material.A = A
         state.material.Ku = K
