@@ -266,7 +266,8 @@ class LLGSolver:
                 + "; state.m and state.t keep their values at the start of the step."
             )
         self.num_steps += int(steps)
-        self.noise_counter += int(stochastic)
+        if stochastic:  # a deterministic step must not create state.thermal_noise_steps (new attribute -> recompile)
+            self.noise_counter += 1
         state.assign_m(normalize(state.backend, m1))
         state.t = t0 + dt
 
