@@ -33,7 +33,7 @@ L_PHYS = 50e-9  # physical cube edge (m); only L / l_ex matters
 REFERENCE = {"L": 8.47, "e": 0.3027}  # Rave, Fabian, Hubert (1998)
 LAMBDAS = (8.0, 8.25, 8.5, 8.75, 9.0)
 QUICK_LAMBDAS = (8.0, 9.0)
-CELLS = (8, 10, 12, 16, 20)
+CELLS = (8, 10, 12, 16, 20, 24)
 QUICK_CELLS = (6,)
 
 
