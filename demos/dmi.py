@@ -242,7 +242,7 @@ def run_2d(out, quick: bool, mask: str = "fraction"):
     ax.set_xlabel("r (nm)")
     ax.set_ylabel("m")
     ax.set_title(f"DMI 2D disk: skyrmion profile ({nm.config.backend})")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper right")
     mz = np.where(magnetic, m[..., 2], np.nan)
     im = ax2.pcolormesh(x * 1e9, y * 1e9, mz, cmap="RdBu_r", vmin=-1, vmax=1, shading="nearest")
     s = max(1, x.shape[0] // 20)
