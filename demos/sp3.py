@@ -62,7 +62,7 @@ def initial_m(state, kind: str):
 
 def reduced_energy(state) -> float:
     """e = E / (K_m L³) with the anisotropy energy K_u (1 − m_z²) of the specification."""
-    E = float(state.E_exchange) + float(state.E_uniaxial) + float(state.E_demag)
+    E = float(state.E)  # exchange + uniaxial + demag (TotalField): one compiled function
     return E / (KM * L_PHYS**3) + 0.1
 
 

@@ -1,5 +1,6 @@
 """µMAG standard problem 3 (flower vs vortex in a cube): the demo ``demos/sp3.py``."""
 
+import numpy as np
 import pytest
 
 from tests.utils import load_demo
@@ -16,8 +17,6 @@ def test_sp3_coarse_ordering_and_crossing(backend, float64, tmp_path):
     r = vc.parse_result(line)
     assert r["backend"] == backend and r["N"] == 6
     e = {}
-    import numpy as np
-
     data = np.loadtxt(tmp_path / "sp3_energies.csv", delimiter=",", skiprows=1)
     for row in data:
         e[row[1]] = row[2:6]
