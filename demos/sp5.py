@@ -117,17 +117,24 @@ def run(state, t_end: float = 1e-9, dt: float = 1e-11, progress: bool = False):
     return np.array(times), np.array(averages), np.array(cores), info
 
 
-def plot(path, t, m, core, title, band: bool):
+def plot(path, t, m, core, title, band: bool, overlays=()):
     fig, (ax, ax2) = figure(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [1.6, 1]})
     for i, label in enumerate(("⟨mx⟩", "⟨my⟩", "⟨mz⟩")):
         ax.plot(t * 1e9, m[:, i], label=label)
+    for label, csv in overlays:  # other runs (e.g. a finer mesh): <mx>, <my> dashed, core trajectory
+        d = np.loadtxt(csv, delimiter=",", skiprows=1)
+        ax.plot(d[:, 0] * 1e9, d[:, 1], "--", color="tab:blue", lw=1, label=f"⟨mx⟩, {label}")
+        ax.plot(d[:, 0] * 1e9, d[:, 2], "--", color="tab:orange", lw=1, label=f"⟨my⟩, {label}")
+        ax2.plot(d[:, 4] * 1e9, d[:, 5] * 1e9, "--", lw=0.8, color="k", label=label)
     if band:
         ax.axhspan(*UBERMAG_MIN_MX, color="tab:blue", alpha=0.15, label="Ubermag band, min ⟨mx⟩")
         ax.axhspan(*UBERMAG_MAX_MX, color="tab:green", alpha=0.15, label="Ubermag band, max ⟨mx⟩")
     ax.set_xlabel("t (ns)")
     ax.set_ylabel("average magnetisation")
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi + 0.35 * (hi - lo))  # room for the legend above the curves
+    ax.legend(fontsize=7, ncol=2, loc="upper right")
     sc = ax2.scatter(core[:, 0] * 1e9, core[:, 1] * 1e9, c=t * 1e9, s=4, cmap="viridis")
     ax2.plot(core[:, 0] * 1e9, core[:, 1] * 1e9, lw=0.5, color="grey")
     ax2.set_xlim(-50, 50)
@@ -136,6 +143,8 @@ def plot(path, t, m, core, title, band: bool):
     ax2.set_xlabel("core x (nm)")
     ax2.set_ylabel("core y (nm)")
     ax2.set_title("vortex-core trajectory (j along +x)", fontsize=9)
+    if overlays:
+        ax2.legend(fontsize=7, loc="upper right")
     fig.colorbar(sc, ax=ax2, label="t (ns)")
     save_figure(fig, path)
 
@@ -147,6 +156,8 @@ def main(argv=None):
     p.add_argument("--xi", type=float, default=0.05, help="non-adiabaticity")
     p.add_argument("--t-end", type=float, default=None, help="simulated time (s); default 1e-9 (quick: 5e-11)")
     p.add_argument("--dt", type=float, default=1e-11, help="output interval (s)")
+    p.add_argument("--overlay", action="append", default=[], metavar="LABEL=CSV",
+                   help="also plot <mx>, <my> and the core trajectory of another run's sp5.csv (repeatable)")
     args = p.parse_args(argv)
     out = setup(args)
     cell = args.cell or 5e-9
@@ -163,7 +174,8 @@ def main(argv=None):
     write_csv(out / "sp5.csv", {"t": t, "mx": m[:, 0], "my": m[:, 1], "mz": m[:, 2],
                                 "core_x": core[:, 0], "core_y": core[:, 1]})
     title = (f"µMAG SP5, ξ = {args.xi}, {cell * 1e9:g} nm cells, {args.dim}D mesh, {nm.config.backend}")
-    plot(out / "sp5.png", t, m, core, title, band=t[-1] >= 4e-9)
+    overlays = [tuple(o.split("=", 1)) for o in args.overlay]
+    plot(out / "sp5.png", t, m, core, title, band=t[-1] >= 4e-9 or bool(overlays), overlays=overlays)
     print(f"wrote {out / 'sp5.csv'} and {out / 'sp5.png'}")
     k1 = min(len(t) - 1, 1)
     return result(

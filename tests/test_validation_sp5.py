@@ -2,7 +2,8 @@
 
 The fast test runs the demo's ``--quick`` variant (the 5 nm / one-node-layer mesh of the full problem, 50 ps
 of dynamics) and checks the relaxed vortex and the start of the current-driven motion against the Thiele
-picture; the slow test runs the full 8 ns of Ubermag's calculator test and checks its ⟨mx⟩ band.
+picture. The slow tests run the full 8 ns of Ubermag's calculator test on the 5 nm mesh (regression values;
+its min⟨mx⟩ misses Ubermag's band) and 1 ns on 2.5 nm cells (min⟨mx⟩ inside the band).
 """
 
 import pytest
@@ -43,8 +44,25 @@ def test_sp5_quick(tmp_path, backend, float64):
 
 
 @pytest.mark.slow
-def test_sp5_full_ubermag_band(tmp_path, float64):
-    """The full 8 ns run (5 nm cells, one node layer of 10 nm) against Ubermag's acceptance band."""
+def test_sp5_full_5nm(tmp_path, float64):
+    """The full 8 ns of Ubermag's test on the default mesh (5 nm cells, one node layer of 10 nm).
+
+    Its max<mx> is in Ubermag's band, but its min<mx> (-0.273) is not: 5 nm nodal cells under-resolve the
+    vortex core (exchange length 5.7 nm); 2.5 nm cells give -0.334 (next test). See docs/validation/sp5.md.
+    """
     _, r = run_demo(tmp_path, "jax", "--t-end", "8e-9")
+    assert -0.03 < r["max_mx"] < 1e-12
+    assert r["min_mx"] == pytest.approx(-0.2726, abs=3e-3)
+    assert 6.5e-10 < r["t_min_mx"] < 7.5e-10
+    # equilibrium under the current: core displaced perpendicular to j, towards -y (sign convention)
+    assert r["core_y_final"] == pytest.approx(-11.5e-9, abs=0.5e-9)
+    assert abs(r["core_x_final"]) < 3e-9
+    assert r["mx_final"] == pytest.approx(-0.172, abs=3e-3)
+
+
+@pytest.mark.slow
+def test_sp5_fine_mesh_ubermag_band(tmp_path, float64):
+    """2.5 nm cells (2D): the first <mx> minimum (at 0.67 ns) lies in Ubermag's band -0.35 < min<mx> < -0.30."""
+    _, r = run_demo(tmp_path, "jax", "--cell", "2.5e-9", "--t-end", "1e-9")
     assert -0.35 < r["min_mx"] < -0.30
-    assert -0.03 < r["max_mx"] < 0.0
+    assert -0.03 < r["max_mx"] < 1e-12
