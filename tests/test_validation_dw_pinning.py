@@ -73,6 +73,17 @@ def test_full_demo_with_dynamic_ramp(float64, tmp_path):
     cols = read_csv(tmp_path / "dw_pinning.csv")
     pinned = cols["analytic"] > 0
     assert np.all(np.isfinite(cols["dynamic"]))
+    # soft-K cases: at low fields the soft phase cannot hold the wall; under the ramp it leaves the rod through
+    # phase I (kj at 5 mT, k at 23 mT; the quasi-static scan loses it at low fields too). In k the soft phase
+    # renucleates a reversed domain below H_p and its wall is pinned at the boundary as before; in kj the
+    # nucleation field is above H_p and the dynamic "pinning field" is that nucleation field (1.264 T).
+    expelled = np.isfinite(cols["dyn_expelled_at"])
+    kj, k = dw.CASES.index("kj"), dw.CASES.index("k")
+    assert list(np.flatnonzero(expelled)) == [kj, k]
+    assert cols["dynamic"][kj] > 1.2
+    held = pinned.copy()
+    held[kj] = False
     # the ramp lags behind the quasi-static depinning on the same (1 nm) mesh, but only by a few mT
-    assert np.all(cols["dynamic"][pinned] >= cols["qs_80"][pinned] - 2e-3)
-    assert np.all(cols["dynamic"][pinned] <= cols["qs_80"][pinned] + 0.02)
+    assert np.all(cols["dynamic"][held] >= cols["qs_80"][held])
+    assert np.all(cols["dynamic"][held] <= cols["qs_80"][held] + 0.02)
+    assert np.all(cols["dynamic"][~pinned] < 0.1)  # j, none: the wall leaves at once (0.07 T: travel time)
