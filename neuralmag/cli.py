@@ -7,6 +7,7 @@
     neuralmag kernels mypackage.terms:MyExchange --dim 2    # a user-defined term, as module:ClassName
     neuralmag demo sp4 --backend jax --out results          # µMAG SP4 (demos/sp4.py)
     neuralmag demo relax --backend jax --out results        # run demos/relax_field_demo.py
+    neuralmag demo sp3 --quick                              # any validation demo: sp3, sp5, dmi, ...
 
 ``python -m neuralmag`` is the same command.
 """
@@ -23,7 +24,8 @@ from neuralmag.backends import AVAILABLE_BACKENDS
 
 __all__ = ["main", "builtin_terms"]
 
-DEMOS = {"relax": "relax_field_demo.py", "sp4": "sp4.py"}
+DEMOS = {"relax": "relax_field_demo.py", "sp4": "sp4.py", "sp3": "sp3.py", "sp5": "sp5.py", "dmi": "dmi.py",
+         "stoner_wohlfarth": "stoner_wohlfarth.py", "dw_pinning": "dw_pinning.py"}
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demos"
 
 
@@ -83,6 +85,8 @@ def _demo(parser, args) -> int:
     if not path.is_file():
         parser.error(f"demo file {path} not found; the demos ship with the source repository, run this from a "
                      "checkout (pip install -e .).")
+    if str(DEMO_DIR) not in sys.path:  # the validation demos share demos/validation_common.py
+        sys.path.insert(0, str(DEMO_DIR))
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -111,8 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run a demo from demos/",
                           description="Run a demo: 'sp4' is demos/sp4.py (µMAG standard problem 4), 'relax' is "
-                                      "demos/relax_field_demo.py (an exchange field demo). Arguments after the name "
-                                      "go to the demo.")
+                                      "demos/relax_field_demo.py (an exchange field demo); sp3, sp5, dmi, "
+                                      "stoner_wohlfarth and dw_pinning are the validation demos (docs: Validation). "
+                                      "Arguments after the name go to the demo.")
     demo.add_argument("name", choices=sorted(DEMOS))
     demo.add_argument("args", nargs=argparse.REMAINDER, help="arguments of the demo, e.g. --backend torch --out results")
     demo.set_defaults(handler=_demo, subparser=demo)

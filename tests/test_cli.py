@@ -166,3 +166,13 @@ def test_demo_relax(capsys, tmp_path, backend):
     assert data[centre, 7] < 0  # the exchange field opposes the core: it pulls m_z toward the surrounding
     png = (tmp_path / "relax_field_demo.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
+
+
+def test_demo_runs_a_validation_demo(capsys, tmp_path):
+    """Validation demos import demos/validation_common.py; the CLI puts demos/ on the path for them."""
+    code, out, _ = run_main(capsys, "demo", "stoner_wohlfarth", "--quick", "--backend", "jax", "--out", str(tmp_path))
+    assert code == 0
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("RESULT stoner_wohlfarth")
+    assert float(re.search(r"max_rel_err=(\S+)", last).group(1)) < 5e-3
+    assert (tmp_path / "stoner_wohlfarth.png").is_file()
