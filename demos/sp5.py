@@ -10,10 +10,13 @@ j, and the torque contains +(u·∇)m, so a texture drifts along −u, i.e. with
 write −(u·∇)m with u the electron drift velocity: their u_x = −72.35 m/s is our j along +x.
 
 Writes ``sp5.csv`` (t, ⟨mx⟩, ⟨my⟩, ⟨mz⟩, core x, core y) and ``sp5.png`` to ``--out`` and ends with a
-``RESULT sp5 ...`` line (⟨mx⟩ extremes, compared with Ubermag's acceptance band −0.35 < min⟨mx⟩ < −0.30,
-−0.03 < max⟨mx⟩ < 0 for 8 ns).
+``RESULT sp5 ...`` line (⟨mx⟩ extremes, to compare with Ubermag's acceptance band −0.35 < min⟨mx⟩ < −0.30,
+−0.03 < max⟨mx⟩ < 0 for 8 ns). Default mesh: 5 nm cells, one node layer of 10 nm (2D; two 5 nm cells along z
+change min⟨mx⟩ by 0.003 at ten times the cost). At 5 nm min⟨mx⟩ = −0.273 misses the band: the nodal mesh
+under-resolves the core; 2.5 nm cells give −0.334 (docs/validation/sp5.md).
 
     python demos/sp5.py [--backend jax|torch] [--dim 2|3] [--cell 5e-9] [--quick] [--t-end 1e-9] [--out results]
+                        [--overlay "2.5 nm=results/sp5_25/sp5.csv"]
 """
 
 from __future__ import annotations
