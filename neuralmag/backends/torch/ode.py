@@ -36,7 +36,8 @@ class Integrator:
             raise ValueError(f"The fixed-step solver {solver!r} needs a step size dt (in scaled time).")
         self.f, self.rtol, self.atol, self.adjoint, self.dt = f, rtol, atol, adjoint, dt
         self.max_steps = max_steps
-        self.nfe = 0
+        self.nfe = 0  # right-hand-side evaluations of the last solve
+        self.steps = 0  # accepted steps of the last solve (forward solves without the checkpoint tape)
 
     def _options(self):
         return {} if self.adaptive else {"step_size": self.dt}
@@ -46,28 +47,38 @@ class Integrator:
             try:
                 ys = self.differentiable(y0, ts, args)
             except AssertionError:  # torchdiffeq asserts on step-size underflow (e.g. NaN in the RHS)
-                return y0[None].expand(len(ts), *y0.shape), self.nfe, False
+                return y0[None].expand(len(ts), *y0.shape), self.steps, False
         ok = bool(torch.isfinite(ys[-1]).all())
-        return ys, self.nfe, ok
+        return ys, self.steps, ok
 
     def differentiable(self, y0, ts, args):
         ts = torch.as_tensor(ts, dtype=y0.dtype, device=y0.device)
-        self.nfe = 0
+        self.nfe = self.steps = 0
 
         def counted(t, y, a):
             self.nfe += 1
             return self.f(t, y, a)
 
+        def rhs(t, y):
+            return counted(t, y, args)
+
+        def count_step(t0, y, dt):
+            self.steps += 1
+
+        # torchdiffeq reports steps through callbacks looked up on the function: accepted steps of the adaptive
+        # solvers, every step of the fixed-step ones
+        setattr(rhs, "callback_accept_step" if self.adaptive else "callback_step", count_step)
+
         if self.adjoint == "backsolve":
             # the adjoint-state ODE is solved backwards in time for y and the parameters' gradients
             params = tuple(a for a in args if isinstance(a, torch.Tensor) and a.requires_grad)
-            return torchdiffeq.odeint_adjoint(lambda t, y: counted(t, y, args), y0, ts, rtol=self.rtol,
+            return torchdiffeq.odeint_adjoint(rhs, y0, ts, rtol=self.rtol,
                                               atol=self.atol, method=self.method, options=self._options(),
                                               adjoint_params=params)
         if self.adjoint == "checkpoint":
             return _checkpointed(counted, y0, ts, args, self)
-        return torchdiffeq.odeint(lambda t, y: counted(t, y, args), y0, ts, rtol=self.rtol, atol=self.atol,
-                                  method=self.method, options=self._options())
+        return torchdiffeq.odeint(rhs, y0, ts, rtol=self.rtol, atol=self.atol, method=self.method,
+                                  options=self._options())
 
 
 def _checkpointed(f, y0, ts, args, integ):
