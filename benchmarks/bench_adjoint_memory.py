@@ -158,9 +158,8 @@ def child(backend: str, adjoint: str, horizons: list[float]) -> list[dict]:
     else:
         def timed_forward(horizon):
             t0 = time.perf_counter()
-            ys, nfe, ok = forward(horizon)
-            # dopri5 in torchdiffeq: 2 evaluations to pick the first step, 6 per (tried) step
-            return time.perf_counter() - t0, (int(nfe) - 2) // 6, bool(ok)
+            ys, steps, ok = forward(horizon)  # accepted steps (torchdiffeq step callbacks)
+            return time.perf_counter() - t0, int(steps), bool(ok)
 
         def grad_call(ts):
             angles = state.angles.detach().clone().requires_grad_(True)
