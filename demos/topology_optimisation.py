@@ -21,11 +21,13 @@ region): the nodal field there is then the mean stray field over the probe's dua
 and the probe's own magnetisation changes it by ~1e-9 relative.
 
 Writes to ``--out``: ``topology_optimisation.vti`` (the final design ρ as ``rho_m``, the region density
-``rho`` = ρ³ in the magnet and the probe weight, the final ``h_demag``), ``topology_optimisation.png`` (slices of the design with the analytic cone and
-the convergence curve), ``topology_optimisation_convergence.csv`` / ``.png``, and prints
+``rho`` = ρ³ in the magnet and the probe weight, the final ``h_demag``), ``topology_optimisation.png``
+(slices of the design with the analytic cone, and the convergence curve),
+``topology_optimisation_convergence.csv`` / ``.png``, and prints
 ``RESULT topology_optimisation hz_initial=... hz_final=... iterations=... volume_fraction=...`` (H_z in A/m).
 
-    python demos/topology_optimisation.py [--backend jax|torch] [--quick] [--iterations N] [--out results]
+    python demos/topology_optimisation.py [--backend jax|torch] [--quick] [--iterations N] [--lr 0.1]
+                                          [--out results]
 """
 
 from __future__ import annotations

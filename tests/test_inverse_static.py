@@ -9,7 +9,6 @@ mean over the node's dual box) is defined there.
 """
 
 import numpy as np
-import pytest
 
 import neuralmag as nm
 from tests.utils import load_demo, to_numpy
@@ -35,8 +34,6 @@ def grad_of(backend, f, x):
         import jax
 
         return np.asarray(jax.jit(jax.grad(f))(x))
-    import torch
-
     x = x.detach().clone().requires_grad_(True)
     f(x).backward()
     return x.grad.numpy()
