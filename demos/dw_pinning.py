@@ -274,6 +274,48 @@ def rel_err(value, ref):
     return abs(value - ref) / ref if ref else float("nan")
 
 
+def plot(cols: dict, path, cells=None, dyn_cells=None) -> None:
+    """The figure: pinning fields (top) and deviations from Eq. 28 (bottom) of the columns in ``cols`` (as written
+    to the CSV); ``cells`` / ``dyn_cells``: the quasi-static and dynamic meshes, None if not run."""
+    fig, (ax, ax2) = figure(2, 1, figsize=(7.5, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    x = np.arange(len(CASES))
+    series = [("paper", -0.15, dict(marker="s", mfc="none", color="tab:gray"), "NeuralMag paper (dynamic)"),
+              ("magnum_af", 0.15, dict(marker="D", mfc="none", color="tab:brown"), "magnum.af (dynamic)")]
+    if cells:
+        series += [("qs_80", -0.05, dict(marker="o", color="tab:blue"), "quasi-static, 1 nm"),
+                   ("qs_extrap", 0.05, dict(marker="*", ms=9, color="tab:green"),
+                    f"quasi-static, extrapolated ({LENGTH / cells[-2] * 1e9:g}/{LENGTH / cells[-1] * 1e9:g} nm)")]
+    if dyn_cells:
+        series.append(("dynamic", 0.0, dict(marker="x", ms=8, mew=2, color="tab:red"),
+                       f"dynamic ramp, {LENGTH / dyn_cells[0] * 1e9:g} nm"))
+        series += [(f"dynamic_{n}", 0.1, dict(marker="+", ms=8, mew=2, color="tab:purple"),
+                    f"dynamic ramp, {LENGTH / n * 1e9:g} nm") for n in dyn_cells[1:]]
+    ax.plot(x, cols["analytic"], "k_", ms=22, mew=2, label="analytic (Eq. 28)")
+    ana = np.array(cols["analytic"])
+    lim = (-3.0, 12.0)
+    clipped = np.zeros(len(CASES), dtype=int)
+    for key, dx, style, label in series:
+        values = np.array(cols[key], dtype=float)
+        ax.plot(x + dx, values, ls="none", label=label, **style)
+        err = np.where(ana > 0, 100 * (values / np.where(ana > 0, ana, 1) - 1), np.nan)
+        ax2.plot(x + dx, np.clip(err, *lim), ls="none", **style)
+        for i, e in enumerate(err):
+            if np.isfinite(e) and not lim[0] <= e <= lim[1]:
+                ax2.annotate(f"{e:+.0f} %", (x[i] + dx, np.clip(e, *lim)), textcoords="offset points",
+                             xytext=(6, -10 - 9 * clipped[i]), fontsize=7, color=style["color"])
+                clipped[i] += 1
+    ax2.axhline(0, color="k", lw=1)
+    ax2.axhspan(-1, 1, color="tab:green", alpha=0.1, lw=0)
+    ax2.set_ylim(lim[0] - 0.5, lim[1] + 0.5)
+    ax2.set_ylabel("deviation from Eq. 28 (%)")
+    ax2.set_xticks(x, CASES)
+    ax2.set_xlabel("case (parameters soft in phase I)")
+    ax.set_ylabel("pinning field µ0Hp (T)")
+    ax.set_title(f"Domain-wall pinning at a phase boundary ({nm.config.backend})")
+    ax.legend(fontsize=7)
+    save_figure(fig, path)
+
+
 def main(argv=None):
     p = parser(__doc__)
     p.add_argument("--protocol", choices=["quasistatic", "dynamic", "both"], default=None,
@@ -340,41 +382,7 @@ def main(argv=None):
     with open(out / "dw_pinning_cases.txt", "w") as f:  # the case index of the CSV
         f.write("\n".join(f"{i},{c}" for i, c in enumerate(CASES)) + "\n")
 
-    fig, (ax, ax2) = figure(2, 1, figsize=(7.5, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
-    x = np.arange(len(CASES))
-    series = [("paper", -0.15, dict(marker="s", mfc="none", color="tab:gray"), "NeuralMag paper (dynamic)"),
-              ("magnum_af", 0.15, dict(marker="D", mfc="none", color="tab:brown"), "magnum.af (dynamic)")]
-    if qs is not None:
-        series += [("qs_80", -0.05, dict(marker="o", color="tab:blue"), "quasi-static, 1 nm"),
-                   ("qs_extrap", 0.05, dict(marker="*", ms=9, color="tab:green"),
-                    f"quasi-static, extrapolated ({LENGTH / cells[-2] * 1e9:g}/{LENGTH / cells[-1] * 1e9:g} nm)")]
-    if dyn is not None:
-        series.append(("dynamic", 0.0, dict(marker="x", ms=8, mew=2, color="tab:red"),
-                       f"dynamic ramp, {LENGTH / args.dyn_cells[0] * 1e9:g} nm"))
-        series += [(f"dynamic_{n}", 0.1, dict(marker="+", ms=8, mew=2, color="tab:purple"),
-                    f"dynamic ramp, {LENGTH / n * 1e9:g} nm") for n in args.dyn_cells[1:]]
-    ax.plot(x, cols["analytic"], "k_", ms=22, mew=2, label="analytic (Eq. 28)")
-    ana = np.array(cols["analytic"])
-    lim = (-3.0, 12.0)
-    for key, dx, style, label in series:
-        values = np.array(cols[key], dtype=float)
-        ax.plot(x + dx, values, ls="none", label=label, **style)
-        err = np.where(ana > 0, 100 * (values / np.where(ana > 0, ana, 1) - 1), np.nan)
-        ax2.plot(x + dx, np.clip(err, *lim), ls="none", **style)
-        for xi, e in zip(x + dx, err):
-            if np.isfinite(e) and not lim[0] <= e <= lim[1]:
-                ax2.annotate(f"{e:+.0f} %", (xi, np.clip(e, *lim)), textcoords="offset points", xytext=(4, -10),
-                             fontsize=7, color=style["color"])
-    ax2.axhline(0, color="k", lw=1)
-    ax2.axhspan(-1, 1, color="tab:green", alpha=0.1, lw=0)
-    ax2.set_ylim(lim[0] - 0.5, lim[1] + 0.5)
-    ax2.set_ylabel("deviation from Eq. 28 (%)")
-    ax2.set_xticks(x, CASES)
-    ax2.set_xlabel("case (parameters soft in phase I)")
-    ax.set_ylabel("pinning field µ0Hp (T)")
-    ax.set_title(f"Domain-wall pinning at a phase boundary ({nm.config.backend})")
-    ax.legend(fontsize=7)
-    save_figure(fig, out / "dw_pinning.png")
+    plot(cols, out / "dw_pinning.png", cells if qs is not None else None, args.dyn_cells if dyn is not None else None)
     metrics["total_s"] = time.perf_counter() - t_start
     print(f"wrote {out / 'dw_pinning.csv'} and {out / 'dw_pinning.png'}")
     return result("dw_pinning", **metrics)
