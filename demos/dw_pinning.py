@@ -21,7 +21,11 @@ Protocols (``--protocol``):
 
 Writes ``dw_pinning.csv`` and ``dw_pinning.png`` to ``--out`` and prints ``RESULT dw_pinning ...``.
 
-    python demos/dw_pinning.py [--backend jax|torch] [--quick] [--protocol quasistatic|dynamic|both] [--out results]
+``--quick`` (the default test): quasi-static only, on 1 nm and 0.5 nm, the scan starting at 0.9 × Eq. 28 for the
+pinning cases, bisection to 2e-3. ``--dyn-cells 80 160`` adds the ramp on 0.5 nm cells (about 15 min).
+
+    python demos/dw_pinning.py [--backend jax|torch] [--quick] [--protocol quasistatic|dynamic|both]
+                               [--dyn-cells 80 [160]] [--out results]
 """
 
 from __future__ import annotations
