@@ -15,7 +15,7 @@ from discretise-then-optimise with checkpoints (``--adjoint checkpoint``).
 
 * JAX: optimistix BFGS (the solver of ``optx.minimise(loss, optx.BFGS(...), state.angles)``, stepped one
   iteration at a time so that every iteration can be recorded; one iteration = one loss-and-gradient
-  evaluation, a rejected line-search step included).
+  evaluation, a rejected line-search step included; the first evaluation, at the start, is iteration 0).
 * PyTorch: ``torch.optim.LBFGS`` with a strong-Wolfe line search; the gradient from torchdiffeq's
   ``odeint_adjoint`` (backsolve) or the per-step checkpointing of the torch backend.
 
@@ -107,13 +107,13 @@ def optimise_jax(state, loss, max_iter: int, rtol: float, atol: float, stop_loss
     opt_state = solver.init(fn, y, None, {}, f_struct, None, tags)
     step = eqx.filter_jit(lambda y, s: solver.step(fn, y, None, {}, s, tags)[:2])
     terminate = eqx.filter_jit(lambda y, s: solver.terminate(fn, y, None, {}, s, tags)[0])
-    rows = [(0, float(jax.jit(loss)(y)), *map(float, y))]
-    done = False
-    for it in range(1, max_iter + 1):
+    rows, done = [], False
+    # the first step evaluates loss and gradient at the start (iteration 0) without moving
+    for it in range(0, max_iter + 1):
         y, opt_state = step(y, opt_state)
         f = float(opt_state.f_info.f)
         rows.append((it, f, *map(float, y)))
-        done = bool(terminate(y, opt_state))
+        done = it > 0 and bool(terminate(y, opt_state))
         print(f"iteration {it:3d}: loss = {f:.3e}  theta = {float(y[0]):.6f}  phi = {float(y[1]):.6f}", flush=True)
         if done or f < stop_loss:
             break
