@@ -194,3 +194,27 @@ def test_material_space_errors(backend):
         state.material.Ms = nm.Function(state)  # Ms stays cell-wise
     with pytest.raises(ValueError, match="nodal scalar"):
         state.material.alpha = nm.VectorFunction(state)
+
+
+def test_abrupt_domain_wall_first_step(backend, float64):
+    """An abrupt wall (nodes turning at ~5 rad/ps) must not break the first adaptive step: diffrax's generic
+    first-step estimate overflowed m there and the NaN error estimate stalled the controller."""
+    mesh = nm.Mesh((80,), (1e-9, 1e-9, 1e-9), origin=(-40e-9, 0.0, 0.0))
+    state = nm.State(mesh)
+    x = state.coordinates("c", numpy=True)[0]
+    state.material.A = 1e-11
+    state.material.Ku = np.where(x < 0, 1e5, 1e6)
+    state.material.Ms = np.where(x < 0, 0.25, 1.0) / (4e-7 * np.pi)
+    state.material.Ku_axis = (1.0, 0.0, 0.0)
+    state.material.alpha = 1.0
+    xn = state.coordinates("n", numpy=True)[0]
+    state.m = np.stack([np.where(xn < 0, 1.0, -1.0), np.full_like(xn, 0.3), np.zeros_like(xn)], -1)
+    nm.ExchangeField().register(state)
+    nm.UniaxialAnisotropyField().register(state)
+    nm.TotalField("exchange", "uniaxial").register(state)
+    E0 = float(to_numpy(state.E_exchange) + to_numpy(state.E_uniaxial))
+    llg = nm.LLGSolver(state)
+    llg.step(5e-11)
+    assert np.isfinite(to_numpy(state.m)).all()
+    assert float(to_numpy(state.E_exchange) + to_numpy(state.E_uniaxial)) < E0
+    assert llg.num_steps < 2000
