@@ -87,7 +87,8 @@ class Integrator:
             max_steps = min(max_steps, 16384)  # DirectAdjoint unrolls; keep its memory bounded
 
         def solve(y0, ts, args):
-            dt0 = dt if not adaptive else initial_step(f, y0, ts, args)
+            # a heuristic, not part of the differentiated solution: BacksolveAdjoint rejects a dt0 with a tangent
+            dt0 = dt if not adaptive else jax.lax.stop_gradient(initial_step(f, y0, ts, args))
             sol = diffrax.diffeqsolve(
                 term, cls(), ts[0], ts[-1], dt0, y0, args, saveat=diffrax.SaveAt(ts=ts),
                 stepsize_controller=controller, adjoint=adjoint_obj, max_steps=max_steps, throw=False,
