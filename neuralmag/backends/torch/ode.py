@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torchdiffeq
 
@@ -106,6 +108,7 @@ def _checkpointed(f, y0, ts, args, integ):
 
         def callback_accept_step(self, t0, y, dt):
             self.steps.append((t0.detach(), dt.detach(), y.detach()))
+            integ.steps += 1
 
     class PerStep(torch.autograd.Function):
         @staticmethod
@@ -120,6 +123,7 @@ def _checkpointed(f, y0, ts, args, integ):
                 else:  # fixed steps: the interval itself is replayed (fixed-step solvers are deterministic)
                     tape.append([(ts[i], None, y)])
                     y = odeint(y, ts[i], ts[i + 1], a)
+                    integ.steps += max(1, math.ceil(float((ts[i + 1] - ts[i]) / integ.dt) - 1e-9))
                 ys.append(y)
             ctx.tape, ctx.a = tape, a
             return torch.stack(ys)
