@@ -141,7 +141,9 @@ def child(backend: str, adjoint: str, horizons: list[float]) -> list[dict]:
         def value_and_grad(angles, ts):
             key = tuple(ts)
             if key not in compiled:
-                compiled[key] = jax.jit(jax.value_and_grad(lambda a: loss(a, jnp.asarray(key, dtype=a.dtype))))
+                import numpy as np  # NumPy times: a jnp array created inside the jitted function is a tracer
+
+                compiled[key] = jax.jit(jax.value_and_grad(lambda a: loss(a, np.asarray(key))))
             return compiled[key](angles)
 
         def timed_forward(horizon):
