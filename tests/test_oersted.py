@@ -14,7 +14,7 @@ import neuralmag as nm
 from neuralmag.field_terms import newell
 from neuralmag.field_terms.oersted import (OerstedField, oersted_exact, oersted_far, oersted_octant,
                                            oersted_real_space_kernel)
-from tests.utils import to_numpy
+from tests.utils import energy_and_gradient, to_numpy
 
 MU0 = 4e-7 * np.pi
 MS = 8e5
@@ -168,28 +168,12 @@ def test_infinite_wire(backend, float64):
         assert abs(h[0]) < 1e-12 * expected and abs(h[1]) < 1e-12 * expected
 
 
-def energy_and_gradient(state, backend):
-    energy = state.resolve("E_oersted", ["m"])
-    m = state.m.tensor
-    if backend == "jax":
-        import jax
-
-        E, grad = jax.value_and_grad(energy)(m)
-        return float(E), np.asarray(grad)
-    import torch
-
-    m = m.detach().clone().requires_grad_(True)
-    E = energy(m)
-    (grad,) = torch.autograd.grad(E, m)
-    return float(E.detach()), grad.numpy()
-
-
 def test_field_is_energy_gradient(backend, float64):
     state = oersted_state(backend, (5, 4, 3), (1e-9, 1.3e-9, 0.7e-9), pbc=(True, False, False), images=2)
     h = to_numpy(state.h_oersted)
     _, den = node_average(state, np.zeros(state.mesh.n + (3,)))
     mass = den * state.mesh.cell_volume / 8
-    E, grad = energy_and_gradient(state, backend)
+    E, grad = energy_and_gradient(state, "oersted")
     magnetic = mass > 0
     np.testing.assert_allclose(h[magnetic], -grad[magnetic] / (MU0 * mass[magnetic])[:, None], rtol=0,
                                atol=1e-10 * np.abs(h).max())

@@ -24,3 +24,21 @@ def load_demo(name: str):
     if demos not in sys.path:
         sys.path.insert(0, demos)
     return importlib.import_module(name)
+
+
+def energy_and_gradient(state, name: str):
+    """``(E, ∂E/∂m)`` of ``state.E_<name>`` as float and NumPy array, by the backend's autodiff through the
+    resolved energy."""
+    energy = state.resolve(f"E_{name}", ["m"])
+    m = state.m.tensor
+    if state.backend.name == "jax":
+        import jax
+
+        E, grad = jax.value_and_grad(energy)(m)
+        return float(E), np.asarray(grad)
+    import torch
+
+    m = m.detach().clone().requires_grad_(True)
+    E = energy(m)
+    (grad,) = torch.autograd.grad(E, m)
+    return float(E.detach()), grad.numpy()
