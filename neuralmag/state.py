@@ -301,9 +301,9 @@ class State:
     def spaces_of(self, name: str) -> str:
         """The spaces (``"ccc"``, ``"nnn"``, ...) of attribute ``name``; dynamic attributes are read from their
         declared output (``nm_output``) or evaluated once."""
-        value = self._attrs.get(name)
         if name not in self._attrs:
             raise self._unknown(name)
+        value = self._attrs[name]
         if _is_dynamic(value):
             output = getattr(value, "nm_output", None)
             if output is not None:

@@ -46,6 +46,14 @@ from neuralmag.forms.ir import MU0
 __all__ = ["DemagField", "FFTConvolution", "CellGrid", "DualGrid"]
 
 
+def weighted_node_mean(node_sum, backend, h, weight):
+    r""":math:`\sum_{k\ni n} w_k \mathbf{h}_k / \sum_{k\ni n} w_k` per node (zero where the weights vanish), with
+    ``node_sum`` the transpose of a nodes-to-grid map; ``h`` has a trailing vector axis of 3."""
+    summed = node_sum(backend.stack([weight * h[..., 0], weight * h[..., 1], weight * h[..., 2], weight], -1))
+    denominator = summed[..., 3:]
+    return summed[..., :3] / (denominator + (denominator == 0))
+
+
 class FFTConvolution:
     """Backend-neutral pieces shared by the FFT field terms: node/cell transfer and the FFT convolution.
 
@@ -86,10 +94,7 @@ class FFTConvolution:
     def cells_to_nodes(self, h, weight):
         r"""Weighted transpose of :meth:`cell_average`: :math:`\sum_{c\ni n} w_c h_c / \sum_{c\ni n} w_c`
         (zero where the weights vanish); ``h`` has a trailing vector axis of 3, ``weight`` is a cell scalar."""
-        summed = self.node_sum(self.backend.stack([weight * h[..., 0], weight * h[..., 1], weight * h[..., 2],
-                                                   weight], -1))
-        denominator = summed[..., 3:]
-        return summed[..., :3] / (denominator + (denominator == 0))
+        return weighted_node_mean(self.node_sum, self.backend, h, weight)
 
     # ------------------------------------------------------------------ convolution
     def forward(self, x):
@@ -190,10 +195,7 @@ class DualGrid:
     def to_nodes(self, h, weight):
         r""":math:`\sum_{k\in n} w_k h_k / \sum_{k\in n} w_k` (zero where the weights vanish); ``weight`` per
         half cell."""
-        summed = self.node_sum(self.backend.stack([weight * h[..., 0], weight * h[..., 1], weight * h[..., 2],
-                                                   weight], -1))
-        denominator = summed[..., 3:]
-        return summed[..., :3] / (denominator + (denominator == 0))
+        return weighted_node_mean(self.node_sum, self.backend, h, weight)
 
     def to_cells(self, e):
         """Mean of the half-cell values of each mesh cell."""

@@ -48,8 +48,6 @@ reproducibility).
 
 from __future__ import annotations
 
-import importlib
-
 from neuralmag.common import named_function
 from neuralmag.field_terms.field_term import FieldTerm
 from neuralmag.forms.ir import MU0
@@ -110,7 +108,7 @@ class ThermalField(FieldTerm):
         if self.T is not None:
             state.material.T = self.T
         dim, pbc = state.mesh.dim, state.mesh.pbc
-        nodal_sum = importlib.import_module(f"neuralmag.backends.{state.backend.name}.sde").nodal_sum
+        nodal_sum = state.backend.sde.nodal_sum
         self._read_coefficient_spaces(state)
         nodal = {n for n, s in self._coefficient_spaces.items() if s == "n"}
         alpha_nodal, gamma_nodal = "material__alpha" in nodal, "material__gamma" in nodal
@@ -120,18 +118,17 @@ class ThermalField(FieldTerm):
             mu = nodal_sum(w, pbc)
             safe = mu + (mu == 0)
 
-            def average(cell_factor, node_factor):
-                # the nodal rule's Ms-weighted average of a product of cell-wise and node-wise factors
-                return (nodal_sum(w * cell_factor, pbc) / safe if cell_factor is not None else 1) * node_factor
+            def split(value, on_nodes):
+                """(cell-wise factor, node-wise factor) of a coefficient on either space."""
+                return (1.0, value) if on_nodes else (value, 1.0)
 
-            if alpha_nodal and gamma_nodal:
-                kp, kd = average(None, gamma / (1 + alpha**2)), average(None, alpha * gamma / (1 + alpha**2))
-            elif alpha_nodal:
-                kp, kd = average(gamma, 1 / (1 + alpha**2)), average(gamma, alpha / (1 + alpha**2))
-            elif gamma_nodal:
-                kp, kd = average(1 / (1 + alpha**2), gamma), average(alpha / (1 + alpha**2), gamma)
-            else:
-                kp, kd = average(gamma / (1 + alpha**2), 1), average(alpha * gamma / (1 + alpha**2), 1)
+            # the nodal rule's Ms-weighted average of a product: cell-wise factors are averaged over the
+            # adjacent cells, node-wise ones taken as they are
+            g_cell, g_node = split(gamma, gamma_nodal)
+            p_cell, p_node = split(1 / (1 + alpha**2), alpha_nodal)
+            d_cell, d_node = split(alpha / (1 + alpha**2), alpha_nodal)
+            kp = nodal_sum(w * g_cell * p_cell, pbc) / safe * g_node * p_node
+            kd = nodal_sum(w * g_cell * d_cell, pbc) / safe * g_node * d_node
             tn = nodal_sum(w * T, pbc) / safe
             den = MU0 * mu * (kp**2 + kd**2)
             return state.backend.sqrt(2 * K_B * tn * kd / (den + (den == 0)))

@@ -24,6 +24,7 @@ seeded by ``jax.random`` keys (JAX, ``neuralmag.backends.jax.sde``) or a seeded 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -322,8 +323,6 @@ class LLGSolver:
         try:
             t = np.asarray(self.state.to_numpy(ts), dtype=float)
         except Exception:  # traced times (jit over ts, or differentiating w.r.t. them): no refinement possible
-            import warnings
-
             warnings.warn("LLGSolver.solve with adjoint='backsolve' got traced output times: the backward pass cannot "
                           "restart every backsolve_interval and may be inaccurate over long horizons (damped modes "
                           "grow backwards). Pass concrete times (e.g. close over ts instead of jitting over them).",
