@@ -267,8 +267,9 @@ class DemagField(FieldTerm):
             return -conv.inverse(conv.tensor_product(kernel, conv.forward(M)))
 
         def field(m, Ms, rho, kernel):
-            M = magnetisation(m, Ms, rho)
-            return grid.to_nodes(grid_field(M, kernel), grid.from_cells(Ms * rho))
+            weight = grid.from_cells(Ms * rho)
+            M = weight[..., None] * grid.from_nodes(m)
+            return grid.to_nodes(grid_field(M, kernel), weight)
 
         def energy(m, Ms, rho, kernel):
             M = magnetisation(m, Ms, rho)
