@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-__all__ = ["rfftn", "irfftn", "roll", "pad"]
+__all__ = ["rfftn", "irfftn", "rfft", "irfft", "fft", "ifft", "crop", "roll", "pad"]
 
 
 def rfftn(x, shape, axes):
@@ -19,6 +19,31 @@ def rfftn(x, shape, axes):
 def irfftn(x, shape, axes):
     """Inverse of :func:`rfftn`: a real array with lengths ``shape`` along ``axes``."""
     return jnp.fft.irfftn(x, s=tuple(shape), axes=tuple(axes))
+
+
+def rfft(x, n: int, axis: int):
+    """Real FFT of ``x`` along ``axis``, zero-padded (at the end) to length ``n``."""
+    return jnp.fft.rfft(x, n=n, axis=axis)
+
+
+def irfft(x, n: int, axis: int):
+    """Inverse of :func:`rfft`: a real array of length ``n`` along ``axis``."""
+    return jnp.fft.irfft(x, n=n, axis=axis)
+
+
+def fft(x, n: int, axis: int):
+    """Complex FFT of ``x`` along ``axis``, zero-padded (at the end) to length ``n``."""
+    return jnp.fft.fft(x, n=n, axis=axis)
+
+
+def ifft(x, n: int, axis: int):
+    """Inverse complex FFT along ``axis`` (length ``n``)."""
+    return jnp.fft.ifft(x, n=n, axis=axis)
+
+
+def crop(x, axis: int, n: int):
+    """The first ``n`` entries of ``x`` along ``axis``."""
+    return x[(slice(None),) * (axis % x.ndim) + (slice(0, n),)]
 
 
 def roll(x, shift: int, axis: int):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["rfftn", "irfftn", "roll", "pad"]
+__all__ = ["rfftn", "irfftn", "rfft", "irfft", "fft", "ifft", "crop", "roll", "pad"]
 
 
 def rfftn(x, shape, axes):
@@ -21,6 +21,31 @@ def rfftn(x, shape, axes):
 def irfftn(x, shape, axes):
     """Inverse of :func:`rfftn`: a real array with lengths ``shape`` along ``axes``."""
     return torch.fft.irfftn(x, s=tuple(shape), dim=tuple(axes))
+
+
+def rfft(x, n: int, axis: int):
+    """Real FFT of ``x`` along ``axis``, zero-padded (at the end) to length ``n``."""
+    return torch.fft.rfft(x, n=n, dim=axis)
+
+
+def irfft(x, n: int, axis: int):
+    """Inverse of :func:`rfft`: a real array of length ``n`` along ``axis``."""
+    return torch.fft.irfft(x, n=n, dim=axis)
+
+
+def fft(x, n: int, axis: int):
+    """Complex FFT of ``x`` along ``axis``, zero-padded (at the end) to length ``n``."""
+    return torch.fft.fft(x, n=n, dim=axis)
+
+
+def ifft(x, n: int, axis: int):
+    """Inverse complex FFT along ``axis`` (length ``n``)."""
+    return torch.fft.ifft(x, n=n, dim=axis)
+
+
+def crop(x, axis: int, n: int):
+    """The first ``n`` entries of ``x`` along ``axis``."""
+    return x[(slice(None),) * (axis % x.ndim) + (slice(0, n),)]
 
 
 def roll(x, shift: int, axis: int):
