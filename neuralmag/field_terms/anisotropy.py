@@ -2,8 +2,8 @@ r"""Magnetocrystalline anisotropies: uniaxial and cubic."""
 
 from __future__ import annotations
 
-from neuralmag.field_terms.field_term import FieldTerm
-from neuralmag.forms.symbolic import Variable, dV
+from neuralmag.field_terms.field_term import PROJECTED_POINTS, FieldTerm
+from neuralmag.forms.symbolic import Variable, dV, projected
 
 __all__ = ["UniaxialAnisotropyField", "CubicAnisotropyField"]
 
@@ -19,15 +19,24 @@ class UniaxialAnisotropyField(FieldTerm):
     vector for all), with ``second_order=True`` also ``material.Ku2`` (J/m³). Integrated with the nodal
     (mass-lumped) rule, so :math:`\mathbf{h}_n = \frac{2K_{u1}}{\mu_0 M_s}(\mathbf{m}_n\cdot\mathbf{e}_u)
     \mathbf{e}_u + \dots` exactly in uniform material.
+
+    With ``projected=True`` the energy of the interpolant projected onto the unit sphere is integrated with
+    ``points`` Gauss points per axis instead (see :class:`~neuralmag.ExchangeField`): at a material interface
+    the corner rule gives each node the anisotropy of its adjacent cells regardless of how m turns inside them.
     """
 
     default_name = "uniaxial"
     quadrature_degree = "nodal"
 
-    def __init__(self, second_order: bool = False):
+    def __init__(self, second_order: bool = False, projected: bool = False, points: int = PROJECTED_POINTS):
         self.second_order = second_order
+        self.projected = projected
+        if projected:
+            self.quadrature_degree = 2 * int(points) - 1
 
     def e_expr(self, m, dim):
+        if self.projected:
+            m = projected(m)
         Ku = Variable("material__Ku", "c" * dim)
         axis = Variable("material__Ku_axis", "c" * dim, (3,))
         energy = -Ku * m.dot(axis) ** 2
@@ -45,18 +54,24 @@ class CubicAnisotropyField(FieldTerm):
             + K_{c3} (a_1^4a_2^4 + a_2^4a_3^4 + a_3^4a_1^4)\,\mathrm{d}V
 
     Material: ``material.Kc1``, ``material.Kc_axis1``, ``material.Kc_axis2``; ``material.Kc2`` and
-    ``material.Kc3`` when ``order`` is 2 or 3 (J/m³).
+    ``material.Kc3`` when ``order`` is 2 or 3 (J/m³). ``projected``, ``points``: as for
+    :class:`UniaxialAnisotropyField`.
     """
 
     default_name = "cubic"
     quadrature_degree = "nodal"
 
-    def __init__(self, order: int = 1):
+    def __init__(self, order: int = 1, projected: bool = False, points: int = PROJECTED_POINTS):
         if order not in (1, 2, 3):
             raise ValueError(f"order must be 1, 2 or 3, got {order}.")
         self.order = order
+        self.projected = projected
+        if projected:
+            self.quadrature_degree = 2 * int(points) - 1
 
     def e_expr(self, m, dim):
+        if self.projected:
+            m = projected(m)
         c1 = Variable("material__Kc_axis1", "c" * dim, (3,))
         c2 = Variable("material__Kc_axis2", "c" * dim, (3,))
         a1, a2, a3 = m.dot(c1), m.dot(c2), m.dot(c1.cross(c2))

@@ -22,7 +22,10 @@ from __future__ import annotations
 
 from neuralmag.forms.compiler import load_kernels
 
-__all__ = ["FieldTerm"]
+__all__ = ["FieldTerm", "PROJECTED_POINTS"]
+
+#: Gauss points per axis of the terms written for the projected interpolant (``projected=True``)
+PROJECTED_POINTS = 3
 
 
 class FieldTerm:

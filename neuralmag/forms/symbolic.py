@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.vector import CoordSys3D, Vector
 
-__all__ = ["N", "Variable", "dV", "dA", "FieldRef", "encode", "decode", "coordinates", "magnetization", "test_function"]
+__all__ = ["N", "Variable", "dV", "dA", "FieldRef", "encode", "decode", "coordinates", "magnetization", "test_function", "projected"]
 
 #: The Cartesian coordinate system of all forms (``N.x``, ``N.y``, ``N.z``; unit vectors ``N.i``, ``N.j``, ``N.k``).
 N = CoordSys3D("N")
@@ -102,6 +102,17 @@ def Variable(name: str, spaces: str, shape: tuple = ()):
 def magnetization(dim: int) -> Vector:
     """The unit magnetisation ``m`` (nodal vector field) handed to ``e_expr(m, dim)``."""
     return Variable("m", "n" * dim, (3,))
+
+
+def projected(v: Vector) -> Vector:
+    r""":math:`\mathbf{v}/|\mathbf{v}|`: the interpolant of a nodal unit field projected back onto the unit sphere.
+
+    Inside a cell the multilinear interpolant of unit nodal vectors is shorter than 1 (by
+    :math:`1-\cos(\Delta\theta/2)` halfway between two nodes that differ by the angle :math:`\Delta\theta`), so
+    energies of the interpolant underestimate |∇m|² and overestimate ``-(m·e)²`` where m turns by a large angle
+    per cell. Written in terms of ``projected(m)`` the energy is that of a unit field; the integrand is then not a
+    polynomial and needs a ``quadrature_degree``."""
+    return v / sp.sqrt(v.dot(v))
 
 
 def test_function(dim: int) -> Vector:
