@@ -43,7 +43,7 @@ def drift_velocity(xi: float = 0.05, P: float = 1.0, j: float = PJ) -> float:
     return MU_B * P * j / (E_CHARGE * MS * (1 + xi**2))
 
 
-def build_state(dim: int = 2, cell: float = 5e-9, xi: float = 0.05):
+def build_state(dim: int = 2, cell: float = 5e-9, xi: float = 0.05, projected: bool = False):
     """The SP5 square in ``cell``-sized cells in-plane; along z one node layer of 10 nm (``dim=2``) or two cells
     of 5 nm (``dim=3``). Exchange, demag and the Zhang–Li torque (current off: ``state.j`` = 0)."""
     n = int(round(L / cell))
@@ -60,7 +60,7 @@ def build_state(dim: int = 2, cell: float = 5e-9, xi: float = 0.05):
     state.material.xi = xi
     state.j = (0.0, 0.0, 0.0)
     state.m = nm.VectorFunction.from_expression(state, lambda x, y, z: initial_m(state, x, y))
-    nm.ExchangeField().register(state)
+    nm.ExchangeField(projected=projected).register(state)
     nm.DemagField().register(state)
     nm.TotalField("exchange", "demag").register(state)
     nm.ZhangLiTorque().register(state)
@@ -157,6 +157,8 @@ def main(argv=None):
     p.add_argument("--dim", type=int, choices=[2, 3], default=2, help="2: one node layer (default), 3: 2 cells")
     p.add_argument("--cell", type=float, default=None, help="in-plane cell size (m); default 5e-9")
     p.add_argument("--xi", type=float, default=0.05, help="non-adiabaticity")
+    p.add_argument("--projected", action="store_true",
+                   help="exchange of the interpolant projected onto the unit sphere (ExchangeField(projected=True))")
     p.add_argument("--t-end", type=float, default=None, help="simulated time (s); default 1e-9 (quick: 5e-11)")
     p.add_argument("--dt", type=float, default=1e-11, help="output interval (s)")
     p.add_argument("--overlay", action="append", default=[], metavar="LABEL=CSV",
@@ -166,7 +168,7 @@ def main(argv=None):
     cell = args.cell or 5e-9
     t_end = args.t_end or (5e-11 if args.quick else 1e-9)
 
-    state = build_state(args.dim, cell, args.xi)
+    state = build_state(args.dim, cell, args.xi, args.projected)
     rinfo = relax(state)
     m0 = state.to_numpy(state.m.avg())
     x0, y0 = core_position(state)

@@ -109,9 +109,10 @@ def projected(v: Vector) -> Vector:
 
     Inside a cell the multilinear interpolant of unit nodal vectors is shorter than 1 (by
     :math:`1-\cos(\Delta\theta/2)` halfway between two nodes that differ by the angle :math:`\Delta\theta`), so
-    energies of the interpolant underestimate |∇m|² and overestimate ``-(m·e)²`` where m turns by a large angle
-    per cell. Written in terms of ``projected(m)`` the energy is that of a unit field; the integrand is then not a
-    polynomial and needs a ``quadrature_degree``."""
+    energies of the interpolant underestimate :math:`|\nabla\mathbf{m}|^2` and overestimate
+    :math:`-(\mathbf{m}\cdot\mathbf{e})^2` where m turns by a large angle per cell. Written in terms of
+    ``projected(m)`` the energy is that of a unit field; the integrand is then not a polynomial and needs a
+    ``quadrature_degree``."""
     return v / sp.sqrt(v.dot(v))
 
 
