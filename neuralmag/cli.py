@@ -8,6 +8,7 @@
     neuralmag demo sp4 --backend jax --out results          # µMAG SP4 (demos/sp4.py)
     neuralmag demo relax --backend jax --out results        # run demos/relax_field_demo.py
     neuralmag demo sp3 --quick                              # any validation demo: sp3, sp5, dmi, ...
+    neuralmag bench --quick                                 # LLG RHS benchmark vs peers (benchmarks/bench_rhs.py)
 
 ``python -m neuralmag`` is the same command.
 """
@@ -25,7 +26,7 @@ from neuralmag.backends import AVAILABLE_BACKENDS
 __all__ = ["main", "builtin_terms"]
 
 DEMOS = {"relax": "relax_field_demo.py", "sp4": "sp4.py", "sp3": "sp3.py", "sp5": "sp5.py", "dmi": "dmi.py",
-         "stoner_wohlfarth": "stoner_wohlfarth.py", "dw_pinning": "dw_pinning.py"}
+         "stoner_wohlfarth": "stoner_wohlfarth.py", "dw_pinning": "dw_pinning.py", "magnonic_demultiplexer": "magnonic_demultiplexer.py"}
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demos"
 
 
@@ -94,6 +95,21 @@ def _demo(parser, args) -> int:
     return 0
 
 
+BENCH_SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_rhs.py"
+
+
+def _bench(argv) -> int:
+    """``neuralmag bench ...``: every argument goes to benchmarks/bench_rhs.py (``--help`` included)."""
+    if not BENCH_SCRIPT.is_file():
+        print(f"neuralmag bench: {BENCH_SCRIPT} not found; the benchmarks ship with the source repository, run this "
+              "from a checkout (pip install -e .).", file=sys.stderr)
+        return 2
+    spec = importlib.util.spec_from_file_location("bench_rhs", BENCH_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main(list(argv))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="neuralmag",
@@ -121,10 +137,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("name", choices=sorted(DEMOS))
     demo.add_argument("args", nargs=argparse.REMAINDER, help="arguments of the demo, e.g. --backend torch --out results")
     demo.set_defaults(handler=_demo, subparser=demo)
+
+    bench = sub.add_parser("bench", add_help=False, help="LLG right-hand-side benchmark against the peer codes",
+                           description="Run benchmarks/bench_rhs.py; 'neuralmag bench --help' shows its options.")
+    bench.add_argument("args", nargs=argparse.REMAINDER, help="options of benchmarks/bench_rhs.py")
     return parser
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:  # its options (--help too) belong to benchmarks/bench_rhs.py
+        return _bench(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "backend", "unset") is None:
