@@ -177,6 +177,10 @@ def lower_field(element: ElementExpressions, symbols: FlatSymbols, dim: int, pbc
     that of the 3D mesh around the layer)."""
     args = _inputs(element, symbols, extra=(unknown, ms, region) if lumped else (unknown,))
     namer = _Namer(args)
+    if element.separable is not None and lumped:
+        body, rename = _separable_field(element, symbols, dim, namer, unknown)
+        return Kernel(name, args, body + _lumped_division(element, namer, dim, ms, region, rename), dim,
+                      tuple(pbc), doc)
     keys = sorted(element.vector)
     mass_scale = sp.Symbol("mass_scale")
     roots = [element.vector[k] for k in keys] + [cell_volume()]
@@ -195,17 +199,75 @@ def lower_field(element: ElementExpressions, symbols: FlatSymbols, dim: int, pbc
     if not lumped:
         body.append(Return(h))
         return Kernel(name, args, body, dim, tuple(pbc), doc)
-    # lumped mass  ∫ Ms ρ φ_n dV = Σ_cells Ms ρ |C| / 2^d
-    mass = namer("mass", "mass")
+    return Kernel(name, args, body + _lumped_division(element, namer, dim, ms, region, rename), dim, tuple(pbc), doc)
+
+
+def _dx_loads(namer: _Namer, rename: dict) -> list:
+    body = []
+    for k in range(3):
+        sym = dx_symbol(k)
+        if sym not in rename:
+            rename[sym] = namer(sym, f"dx{k}")
+            body.append(Load(rename[sym].name, "dx", None, k, spatial=False))
+    return body
+
+
+def _lumped_division(element, namer: _Namer, dim: int, ms: str, region: str, rename=None) -> list:
+    r"""Statements dividing the assembled ``h`` by :math:`\mu_0` times the lumped mass
+    :math:`\int M_s \rho \varphi_n\,\mathrm{d}V = \sum_{C\ni n} M_s \rho |C| / 2^d` (zero field where it vanishes)."""
+    rename = {} if rename is None else rename
+    body = _dx_loads(namer, rename)
+    h, mass = namer("h", "h"), namer("mass", "mass")
     body.append(Zeros(mass.name, "m", 0))
-    cell_mass = namer(mass_scale, "cell_mass")
+    cell_mass = namer(sp.Symbol("mass_scale"), "cell_mass")
     volume = cell_volume().xreplace(rename)
     body.append(Assign(cell_mass.name, sp.Symbol(ms) * sp.Symbol(region) * volume / 2**dim))
     for node in local_nodes(dim):
         body.append(Accumulate(mass.name, node, None, cell_mass))
     # nodes without magnetic material get zero field instead of 0/0
     body.append(Return(h / LAST_AXIS(MU0 * mass + IS_ZERO(mass))))
-    return Kernel(name, args, body, dim, tuple(pbc), doc)
+    return body
+
+
+def _separable_field(element: ElementExpressions, symbols: FlatSymbols, dim: int, namer: _Namer,
+                     unknown: str) -> tuple[list, dict]:
+    r"""Assembly of a separable nodal-rule form (:attr:`ElementExpressions.separable`): the cell factors are
+    summed into the nodes with the corner weight :math:`|C|/2^d`, the node factors are evaluated on whole
+    nodal arrays, :math:`L_{nj} = \sum_k S_{kn} N_{kj}(\mathbf{u}_n)`."""
+    cell_factors, node_factors = element.separable
+    rename = {}
+    body = _dx_loads(namer, rename)
+    used = set().union(*(c.free_symbols for c in cell_factors), *(n.free_symbols for nf in node_factors
+                                                                      for n in nf.values()))
+    for sym, ref in sorted(symbols.cells.items(), key=lambda kv: kv[0].name):
+        if sym in used:
+            if ref.component is None:
+                rename[sym] = sp.Symbol(ref.name, real=True)
+            else:
+                rename[sym] = namer(sym, f"{ref.name}{ref.component}")
+                body.append(Load(rename[sym].name, ref.name, None, ref.component))
+    for sym, ref in sorted(symbols.values.items(), key=lambda kv: kv[0].name):
+        if sym in used:  # whole nodal arrays: the node factors are evaluated at every node once
+            comp = "" if ref.component is None else str(ref.component)
+            rename[sym] = namer(sym, f"{ref.name}{comp}")
+            body.append(Load(rename[sym].name, ref.name, None, ref.component))
+    weight = cell_volume().xreplace(rename) / 2**dim
+    sums = []
+    for k, factor in enumerate(cell_factors):
+        c, s = namer(("c", k), f"c{k}"), namer(("S", k), f"S{k}")
+        body.append(Assign(c.name, weight * factor.xreplace(rename)))
+        body.append(Zeros(s.name, unknown, 0))
+        body += [Accumulate(s.name, node, None, c) for node in local_nodes(dim)]
+        sums.append(s)
+    components = [namer(("h", j), f"h{j}") for j in range(3)]
+    for j, comp in enumerate(components):
+        value = sp.Add(*[sums[k] * n.xreplace(rename) for k, n in node_factors[j].items()])
+        if value == 0:
+            body.append(Zeros(comp.name, unknown, 0))
+        else:
+            body.append(Assign(comp.name, value))
+    body.append(Assign(namer("h", "h").name, STACK(*components)))
+    return body, rename
 
 
 def lower_energy(element: ElementExpressions, symbols: FlatSymbols, dim: int, pbc=(False,) * 3,

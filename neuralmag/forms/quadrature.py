@@ -18,7 +18,11 @@ node ``a``, cell symbols, and ``dx:k`` for the cell size. Two integration strate
 * the **nodal rule** (``quadrature_degree="nodal"``: the 2^d corners, weight 1/2^d each) for forms without
   derivatives: it is the mass-lumped integral, so local fields (Zeeman, anisotropies) become exactly local,
   :math:`\mathbf{h}_n = \mathbf{f}(\mathbf{m}_n)` where the material is uniform, consistent with an energy
-  integrated by the same rule.
+  integrated by the same rule. When the pointwise coefficients separate into a few cell factors times
+  node factors, :math:`f_j = \sum_k C_k(\text{cell})\,N_{kj}(\mathbf{u})` (the LLG torque: two; Zeeman: one),
+  the nodal rule's assembled vector is :math:`\sum_k \bigl(\sum_{C\ni n} C_k |C|/2^d\bigr) N_{kj}(\mathbf{u}_n)`:
+  the node factors are evaluated once per node instead of once per cell corner
+  (:attr:`ElementExpressions.separable`).
 """
 
 from __future__ import annotations
@@ -80,6 +84,9 @@ class ElementExpressions:
     locals: dict = field(default_factory=dict)  # local symbol -> (value symbol, node)
     cells: dict = field(default_factory=dict)  # cell symbol -> FieldRef
     strategy: str = ""
+    #: nodal rule only: ``(cell_factors, node_factors)`` with ``f_j = sum_k cell_factors[k] * node_factors[j][k]``
+    #: in pointwise symbols (None when the coefficients do not separate into at most 2^d cell factors)
+    separable: tuple | None = None
 
 
 # ----------------------------------------------------------------------------------------------- degrees
@@ -332,6 +339,33 @@ def _integrate_gauss(form: LinearForm, dim: int, out: ElementExpressions, quadra
         if terms:
             out.vector[key] = cell_volume() * sp.Add(*terms)
     out.strategy = "nodal" if quadrature_degree == "nodal" else "gauss"
+    if quadrature_degree == "nodal":
+        out.separable = _separate(form.f, symbols, max_factors=2**dim)
+
+
+def _separate(f, symbols: FlatSymbols, max_factors: int):
+    """Split the pointwise coefficients ``f_j`` into ``sum_k C_k N_kj`` with cell-only factors ``C_k`` (numbers
+    pulled out) and node factors ``N_kj``; None if there are more than ``max_factors`` distinct ``C_k``."""
+    nodal = list(symbols.values)
+    cell_factors, scales, node_factors = [], [], [dict() for _ in f]
+    for j, fj in enumerate(f):
+        for term in sp.Add.make_args(sp.expand(fj)):
+            if term == 0:
+                continue
+            cell, node = term.as_independent(*nodal, as_Add=False)
+            number, cell = cell.as_coeff_Mul()
+            if cell not in cell_factors:
+                cell_factors.append(cell)
+                scales.append(abs(number))  # the first number of a factor goes with it (e.g. µ0)
+                if len(cell_factors) > max_factors:
+                    return None
+            k = cell_factors.index(cell)
+            ratio = number / scales[k]
+            if abs(float(ratio) - round(float(ratio))) < 1e-12:  # ±1, ±2 (µ0 moved into the cell factor)
+                ratio = sp.Integer(round(float(ratio)))
+            node_factors[j][k] = node_factors[j].get(k, 0) + ratio * node
+    cell_factors = [scale * c for scale, c in zip(scales, cell_factors)]
+    return cell_factors, [{k: sp.factor_terms(v) for k, v in nf.items()} for nf in node_factors]
 
 
 def integrate_linear_form(form: LinearForm, dim: int, quadrature_degree: int | None = None) -> ElementExpressions:
