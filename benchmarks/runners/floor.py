@@ -98,9 +98,7 @@ def main(argv=None):
         t_first = time.perf_counter() - t0
         loop = common.loop_time(lambda: conv(M, K), sync, args.rhs_min_time)
         common.emit(common.record(args, code, fft_shape=list(padded(n_cells)), per_rhs_ms=1e3 * loop["median"],
-                                  rhs_loop_ms=1e3 * loop["median"], rhs_loop_min_ms=1e3 * loop["min"],
-                                  rhs_loop_calls=loop["calls"], jit_rhs_s=max(t_first - loop["median"], 0.0),
-                                  tensor_dtype=str(M.dtype)))
+                                  tensor_dtype=str(M.dtype), **common.loop_fields(loop, t_first)))
     except Exception as err:  # noqa: BLE001
         common.fail(args, code, err)
         return 1

@@ -76,8 +76,7 @@ def main(argv=None):
         state.m = m
         state.t = 0.0
 
-        out.update(rhs_loop_ms=1e3 * loop["median"], rhs_loop_min_ms=1e3 * loop["min"], rhs_loop_calls=loop["calls"],
-                   jit_rhs_s=max(t_rhs_first - loop["median"], 0.0), solver="RKF45 rtol=atol=1e-5")
+        out.update(common.loop_fields(loop, t_rhs_first), solver="RKF45 rtol=atol=1e-5")
         try:  # a failing integration still leaves the bare-RHS numbers in the record
             t0 = time.perf_counter()
             llg.step(state, args.warmup)

@@ -104,8 +104,7 @@ def main(argv=None):
         t_rhs_first = time.perf_counter() - t0
         loop = common.loop_time(rhs, sync, args.rhs_min_time)
 
-        out.update(rhs_loop_ms=1e3 * loop["median"], rhs_loop_min_ms=1e3 * loop["min"], rhs_loop_calls=loop["calls"],
-                   jit_rhs_s=max(t_rhs_first - loop["median"], 0.0), solver="Dopri5 rtol=atol=1e-5")
+        out.update(common.loop_fields(loop, t_rhs_first), solver="Dopri5 rtol=atol=1e-5")
         try:  # a failing integration still leaves the bare-RHS numbers in the record
             t0 = time.perf_counter()
             llg.step(args.warmup)
