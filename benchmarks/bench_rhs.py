@@ -394,7 +394,8 @@ def report(out: Path) -> str:
         peer_lines.append(f"`{venv}`: " + (", ".join(f"{k} {v}" for k, v in rec.get("versions", {}).items())
                                            if rec.get("ok") else f"not available ({rec.get('reason')})"))
     threads = meta.get("threads") or "framework default"
-    busy = max(meta.get("load_start", 0.0), end.get("load_end", 0.0))
+    # other jobs show in the load before the run; the load at the end includes the benchmark's own threads
+    busy = meta.get("load_start", 0.0)
     quick_note = ""
     if "--quick" in meta.get("argv", []) or busy > 0.5 * (meta.get("cpus") or 1):
         quick_note = ("\n**Not a benchmark result:** " + ("a `--quick` smoke run (short integrations); " if "--quick" in
