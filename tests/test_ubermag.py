@@ -21,7 +21,8 @@ mm = pytest.importorskip("micromagneticmodel")
 
 import neuralmag as nm  # noqa: E402
 import neuralmag.ubermag as nmc  # noqa: E402
-from neuralmag.ubermag._fields import cell_directions_to_nodes, cells_to_nodes, nodes_to_cells  # noqa: E402
+from neuralmag.io.ovf import cells_to_nodes, node_sum, nodes_to_cells  # noqa: E402
+from neuralmag.ubermag._fields import cell_directions_to_nodes  # noqa: E402
 
 BACKEND = os.environ.get("NM_UBERMAG_BACKEND", "torch")
 
@@ -44,14 +45,15 @@ def calculator():
 @pytest.mark.parametrize("pbc", [(False, False, False), (True, False, True)])
 def test_round_trip_uniform_and_linear(pbc):
     n = (4, 3, 5)
+    mesh = nm.Mesh(n, (1e-9, 1e-9, 1e-9), pbc=pbc)
     uniform = np.broadcast_to(np.array([0.3, -0.2, 0.9]), n + (3,))
     weights = np.ones(n)
-    assert np.allclose(nodes_to_cells(cells_to_nodes(uniform, weights, pbc), pbc), uniform)
+    assert np.allclose(nodes_to_cells(mesh, cells_to_nodes(mesh, uniform, weights)), uniform)
     # a field linear in x, y, z is reproduced in the interior (non-periodic axes, away from the boundary)
     x, y, z = np.meshgrid(*[np.arange(k) + 0.5 for k in n], indexing="ij")
     linear = np.stack([2 * x + y, -z + 0.5 * x, x + y + z], -1)
     if not any(pbc):
-        back = nodes_to_cells(cells_to_nodes(linear, weights, pbc), pbc)
+        back = nodes_to_cells(mesh, cells_to_nodes(mesh, linear, weights))
         inner = (slice(1, -1),) * 3
         assert np.allclose(back[inner], linear[inner])
 
@@ -62,7 +64,7 @@ def test_nodes_ignore_empty_cells():
     m[0] = (1.0, 0.0, 0.0)
     m[1] = (0.0, 0.0, 2.0)  # length is Ms; directions are what crosses over
     magnetic = np.array([True, True, False]).reshape(n)
-    nodes = cell_directions_to_nodes(m, magnetic)
+    nodes = cell_directions_to_nodes(nm.Mesh(n, (1e-9, 1e-9, 1e-9)), m, magnetic)
     assert np.allclose(nodes[0, 0, 0], (1, 0, 0))
     assert np.allclose(nodes[1, 0, 0], np.array([1, 0, 1]) / np.sqrt(2))  # mean of the two magnetic cells
     assert np.allclose(nodes[2, 0, 0], (0, 0, 1))  # the empty cell is ignored
@@ -72,7 +74,7 @@ def test_nodes_ignore_empty_cells():
 def test_antiparallel_neighbours_take_one_cell():
     m = np.zeros((2, 1, 1, 3))
     m[0, 0, 0], m[1, 0, 0] = (0, 0, 1), (0, 0, -1)
-    nodes = cell_directions_to_nodes(m, np.ones((2, 1, 1), bool))
+    nodes = cell_directions_to_nodes(nm.Mesh((2, 1, 1), (1e-9, 1e-9, 1e-9)), m, np.ones((2, 1, 1), bool))
     assert np.allclose(np.linalg.norm(nodes, axis=-1), 1)
 
 
@@ -179,9 +181,7 @@ def test_gradients_through_translated_state(calculator):
     m = sim.state.m.tensor.clone().requires_grad_(True)
     energy(m).backward()
     # E is differentiable; h_n = -dE/dm_n / (mu0 M_n) with the lumped nodal moment M_n
-    from neuralmag.ubermag._fields import node_sum
-
-    moment = node_sum(np.full((4, 3, 2), 8e5 * 1e-27 / 8))
+    moment = node_sum(sim.state.mesh, np.full((4, 3, 2), 8e5 * 1e-27 / 8))
     h = -m.grad.numpy() / (4e-7 * np.pi * moment[..., None])
     assert np.allclose(h, sim.state.h.numpy(), rtol=1e-10, atol=1e-4)
 

@@ -44,7 +44,7 @@ import numpy as np
 from neuralmag.functions import Function
 from neuralmag.mesh import Mesh
 
-__all__ = ["write_ovf", "read_ovf", "nodes_to_cells", "cells_to_nodes", "field_values"]
+__all__ = ["write_ovf", "read_ovf", "nodes_to_cells", "cells_to_nodes", "node_sum", "field_values"]
 
 _CHECK8 = 123456789012345.0
 _CHECK4 = 1234567.0
@@ -77,13 +77,14 @@ def cells_to_nodes(mesh: Mesh, values, weights=None) -> np.ndarray:
     if w.shape != tuple(mesh.n):
         raise ValueError(f"weights must be a cell array of shape {mesh.n}, got {w.shape}.")
     w = w.reshape(w.shape + (1,) * extra)
-    num, den = _neighbour_sum(mesh, v * w), _neighbour_sum(mesh, w)
+    num, den = node_sum(mesh, v * w), node_sum(mesh, w)
     safe = np.where(den == 0, 1.0, den)
     return np.where(den == 0, 0.0, num / safe)
 
 
-def _neighbour_sum(mesh: Mesh, c: np.ndarray) -> np.ndarray:
-    """Sum over the cells adjacent to each node (per axis: cells i-1 and i, zero outside the mesh)."""
+def node_sum(mesh: Mesh, c: np.ndarray) -> np.ndarray:
+    """Sum over the cells adjacent to each node of the cell array ``c`` (per axis: cells i-1 and i, zero outside
+    the mesh; trailing value axes kept)."""
     for axis in range(mesh.dim):
         if mesh.pbc[axis]:
             c = c + np.roll(c, 1, axis=axis)

@@ -17,8 +17,7 @@ except ImportError as err:  # pragma: no cover - exercised without the extra
 
 from neuralmag.ubermag._drivers import (Driver, HysteresisDriver, MinDriver, RelaxDriver, TimeDriver, compute,
                                         delete)
-from neuralmag.ubermag._fields import cells_to_nodes, nodes_to_cells
 from neuralmag.ubermag._translate import Simulation, UnsupportedError
 
 __all__ = ["MinDriver", "RelaxDriver", "TimeDriver", "HysteresisDriver", "Driver", "compute", "delete",
-           "Simulation", "UnsupportedError", "cells_to_nodes", "nodes_to_cells"]
+           "Simulation", "UnsupportedError"]

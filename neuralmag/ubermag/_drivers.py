@@ -12,7 +12,7 @@ import numpy as np
 import neuralmag as nm
 from neuralmag.common import named_function
 from neuralmag.solvers.vector import relative_torque
-from neuralmag.ubermag._fields import nodes_to_cells
+from neuralmag.io.ovf import nodes_to_cells
 from neuralmag.ubermag._translate import Simulation
 
 import micromagneticmodel as mm  # noqa: E402  (the subpackage needs the Ubermag front end)
@@ -61,7 +61,7 @@ class Driver(mm.ExternalDriver):
         self._checkargs(drive_kwargs)
 
     def _checkargs(self, kwargs):
-        pass
+        """Nothing beyond the checks of the drivers' own ``drive`` methods."""
 
     def _check_system(self, system):
         if len(system.energy) == 0:
@@ -385,7 +385,7 @@ def compute(func, system, backend=None, dtype="float64"):
         e = sum(getattr(state, f"e_{t}").numpy() for t in terms)
         return sim.to_field(np.asarray(e), 1)
     h = sum(getattr(state, f"h_{t}").numpy() for t in terms)
-    return sim.to_field(nodes_to_cells(h, sim.pbc), 3)
+    return sim.to_field(nodes_to_cells(sim.state.mesh, h), 3)
 
 
 def delete(system, silent=True):

@@ -12,7 +12,8 @@ import neuralmag as nm
 from neuralmag.common import named_function
 from neuralmag.forms.ir import MU0
 from neuralmag.ubermag import _terms
-from neuralmag.ubermag._fields import (cell_directions_to_nodes, cells_to_nodes, node_sum, nodes_to_cells)
+from neuralmag.io.ovf import cells_to_nodes, node_sum, nodes_to_cells
+from neuralmag.ubermag._fields import cell_directions_to_nodes, magnetic_nodes
 
 __all__ = ["Simulation", "UnsupportedError"]
 
@@ -82,13 +83,11 @@ class Simulation:
         nm_mesh = nm.Mesh(self.n, self.cell, origin=tuple(float(v) for v in mesh.region.pmin), pbc=self.pbc)
         state = nm.State(nm_mesh, backend=backend, dtype=dtype or "float64")
         self.state = state
-        ns = state.backend.namespace()
-        self.xp = ns.get("jnp", ns.get("torch"))
         state.rho = self.magnetic.astype(float)
         state.material.Ms = self.Ms
-        state.m = cell_directions_to_nodes(m, self.magnetic, self.pbc)
+        state.m = cell_directions_to_nodes(nm_mesh, m, self.magnetic)
         # a node is held fixed when every magnetic cell around it is fixed
-        free = node_sum((self.magnetic & ~self.fixed).astype(float), self.pbc) > 0
+        free = magnetic_nodes(nm_mesh, self.magnetic & ~self.fixed)
         state.ub_free = free.astype(float)
 
         self.terms, self.zeeman, self.warned = [], [], []
@@ -173,21 +172,21 @@ class Simulation:
 
     def nodal(self, cell_values):
         """``Ms``-weighted nodal mean of a cell-wise vector field (exact for the Zeeman energy)."""
-        return cells_to_nodes(cell_values, self.Ms, self.pbc)
+        return cells_to_nodes(self.state.mesh, cell_values, self.Ms)
 
     # ------------------------------------------------------------------ time dependence
     def time_factor(self, func, dt=None, f=None, t0=0.0, width=1):
         """A backend function ``factor(t)`` (a scalar, or ``width`` components) for Ubermag's ``func``:
         ``"sin"``: :math:`\\sin 2\\pi f (t - t_0)`, ``"sinc"``: :math:`\\sin x / x` with :math:`x = 2\\pi f (t-t_0)`,
         or a Python callable sampled every ``dt`` up to the end of the drive and interpolated linearly."""
-        xp = self.xp
+        backend = self.state.backend
         if func in ("sin", "sinc"):
             if f is None:
                 raise ValueError(f"func={func!r} needs the frequency f.")
             f, t0 = float(f), float(t0 or 0.0)
             if func == "sin":
-                return lambda t: xp.sin(2 * math.pi * f * (t - t0))
-            return lambda t: xp.sinc(2 * f * (t - t0))  # numpy-style normalised sinc(y) = sin(pi y)/(pi y)
+                return lambda t: backend.sin(2 * math.pi * f * (t - t0))
+            return lambda t: backend.sinc(2 * f * (t - t0))  # normalised sinc(y) = sin(pi y)/(pi y)
         if not callable(func):
             raise ValueError(f"Unsupported time dependence {func!r}.")
         if dt is None:
@@ -368,7 +367,7 @@ class Simulation:
         """Cell magnetisation (A/m) from the nodal ``state.m``: cell averages renormalised to ``Ms``; cells of
         fixed subregions keep their initial value."""
         nodes = self.state.m.numpy()
-        cells = nodes_to_cells(nodes, self.pbc)
+        cells = nodes_to_cells(self.state.mesh, nodes)
         norm = np.linalg.norm(cells, axis=-1, keepdims=True)
         unit = np.where(norm > 0, cells / np.where(norm > 0, norm, 1.0), 0.0)
         m = unit * self.Ms[..., None]
@@ -384,7 +383,7 @@ class Simulation:
         h = getattr(self.state, f"h_{name}_applied")
         h = h.numpy() if hasattr(h, "numpy") else self.state.to_numpy(h)
         h = np.broadcast_to(h, self.state.m.numpy().shape)
-        mask = node_sum(self.magnetic.astype(float), self.pbc) > 0
+        mask = magnetic_nodes(self.state.mesh, self.magnetic)
         return MU0 * 1e3 * h[mask].mean(axis=0)
 
     def to_field(self, cell_array: np.ndarray, nvdim: int):

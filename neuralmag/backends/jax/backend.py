@@ -108,6 +108,13 @@ class JaxBackend(BackendBase):
     def sqrt(self, x):
         return jnp.sqrt(x)
 
+    def sin(self, x):
+        return jnp.sin(x)
+
+    def sinc(self, x):
+        """Normalised sinc, :math:`\sin(\pi x)/(\pi x)` (1 at 0)."""
+        return jnp.sinc(x)
+
     def stack(self, xs, axis=-1):
         return jnp.stack(xs, axis=axis)
 

@@ -70,6 +70,13 @@ class TorchBackend(BackendBase):
     def sqrt(self, x):
         return torch.sqrt(x)
 
+    def sin(self, x):
+        return torch.sin(x)
+
+    def sinc(self, x):
+        """Normalised sinc, :math:`\sin(\pi x)/(\pi x)` (1 at 0)."""
+        return torch.sinc(x)
+
     def stack(self, xs, axis=-1):
         return torch.stack(xs, dim=axis)
 
