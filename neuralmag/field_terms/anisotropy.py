@@ -3,7 +3,7 @@ r"""Magnetocrystalline anisotropies: uniaxial and cubic."""
 from __future__ import annotations
 
 from neuralmag.field_terms.field_term import PROJECTED_POINTS, FieldTerm
-from neuralmag.forms.symbolic import Variable, dV, projected
+from neuralmag.forms.symbolic import Variable, dV
 
 __all__ = ["UniaxialAnisotropyField", "CubicAnisotropyField"]
 
@@ -30,13 +30,10 @@ class UniaxialAnisotropyField(FieldTerm):
 
     def __init__(self, second_order: bool = False, projected: bool = False, points: int = PROJECTED_POINTS):
         self.second_order = second_order
-        self.projected = projected
-        if projected:
-            self.quadrature_degree = 2 * int(points) - 1
+        self._set_projected(projected, points)
 
     def e_expr(self, m, dim):
-        if self.projected:
-            m = projected(m)
+        m = self._unit(m)
         Ku = Variable("material__Ku", "c" * dim)
         axis = Variable("material__Ku_axis", "c" * dim, (3,))
         energy = -Ku * m.dot(axis) ** 2
@@ -65,13 +62,10 @@ class CubicAnisotropyField(FieldTerm):
         if order not in (1, 2, 3):
             raise ValueError(f"order must be 1, 2 or 3, got {order}.")
         self.order = order
-        self.projected = projected
-        if projected:
-            self.quadrature_degree = 2 * int(points) - 1
+        self._set_projected(projected, points)
 
     def e_expr(self, m, dim):
-        if self.projected:
-            m = projected(m)
+        m = self._unit(m)
         c1 = Variable("material__Kc_axis1", "c" * dim, (3,))
         c2 = Variable("material__Kc_axis2", "c" * dim, (3,))
         a1, a2, a3 = m.dot(c1), m.dot(c2), m.dot(c1.cross(c2))

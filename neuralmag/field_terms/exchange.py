@@ -1,7 +1,7 @@
 r"""Exchange energy."""
 
 from neuralmag.field_terms.field_term import PROJECTED_POINTS, FieldTerm
-from neuralmag.forms.symbolic import N, Variable, dV, projected
+from neuralmag.forms.symbolic import N, Variable, dV
 
 __all__ = ["ExchangeField"]
 
@@ -31,12 +31,9 @@ class ExchangeField(FieldTerm):
     default_name = "exchange"
 
     def __init__(self, projected: bool = False, points: int = PROJECTED_POINTS):
-        self.projected = projected
-        if projected:
-            self.quadrature_degree = 2 * int(points) - 1  # Gauss points per axis
+        self._set_projected(projected, points)
 
     def e_expr(self, m, dim):
         A = Variable("material__A", "c" * dim)
-        if self.projected:
-            m = projected(m)
+        m = self._unit(m)
         return A * (m.diff(N.x).dot(m.diff(N.x)) + m.diff(N.y).dot(m.diff(N.y)) + m.diff(N.z).dot(m.diff(N.z))) * dV(dim)

@@ -21,6 +21,7 @@ Registering under a name adds three dynamic attributes to the state::
 from __future__ import annotations
 
 from neuralmag.forms.compiler import load_kernels
+from neuralmag.forms.symbolic import projected
 
 __all__ = ["FieldTerm", "PROJECTED_POINTS"]
 
@@ -43,6 +44,17 @@ class FieldTerm:
     quadrature_degree: int | str | None = None
     e_expr = None
     l_expr = None
+
+    def _set_projected(self, projected: bool, points: int) -> None:
+        """Energy of the projected interpolant m/|m| (:func:`~neuralmag.forms.symbolic.projected`) with ``points``
+        Gauss points per axis, for terms that offer ``projected=True``; see :meth:`_unit`."""
+        self.projected = projected
+        if projected:
+            self.quadrature_degree = 2 * int(points) - 1
+
+    def _unit(self, m):
+        """``m`` as the energy of a term with ``projected=True`` sees it."""
+        return projected(m) if getattr(self, "projected", False) else m
 
     def coefficient(self, name: str, dim: int, shape=()):
         """The form-language :class:`~neuralmag.Variable` of material coefficient ``name``: per cell, or per

@@ -127,8 +127,12 @@ def _inputs(element: ElementExpressions, symbols: FlatSymbols, extra=()) -> list
     return sorted(names | {"dx"} | set(extra))
 
 
-def _loads(element: ElementExpressions, namer: _Namer, exprs) -> tuple[list, dict]:
-    """Loads for every local/cell/dx symbol used by ``exprs``; returns statements and the renaming."""
+def _loads(element: ElementExpressions, namer: _Namer, exprs, nodal=None) -> tuple[list, dict]:
+    """Loads for every dx/cell/nodal symbol used by ``exprs``; returns statements and the renaming. ``nodal``:
+    ``(symbol, FieldRef, node)`` entries, ``node`` a local node (the slice of every cell's corner) or None (the
+    whole nodal array); default: the element's local symbols."""
+    if nodal is None:
+        nodal = [(sym, decode(vsym.name), node) for sym, (vsym, node) in element.locals.items()]
     used = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
     body, rename = [], {}
     for k in range(3):
@@ -144,12 +148,12 @@ def _loads(element: ElementExpressions, namer: _Namer, exprs) -> tuple[list, dic
         else:
             rename[sym] = namer(sym, f"{ref.name}{ref.component}")
             body.append(Load(rename[sym].name, ref.name, None, ref.component))
-    for sym, (vsym, node) in sorted(element.locals.items(), key=lambda kv: kv[0].name):
+    for sym, ref, node in sorted(nodal, key=lambda entry: entry[0].name):
         if sym not in used:
             continue
-        ref = decode(vsym.name)
         comp = "" if ref.component is None else str(ref.component)
-        rename[sym] = namer(sym, f"{ref.name}{comp}_{''.join(map(str, node))}")
+        suffix = "" if node is None else "_" + "".join(map(str, node))
+        rename[sym] = namer(sym, f"{ref.name}{comp}{suffix}")
         body.append(Load(rename[sym].name, ref.name, node, ref.component))
     return body, rename
 
@@ -182,7 +186,6 @@ def lower_field(element: ElementExpressions, symbols: FlatSymbols, dim: int, pbc
         return Kernel(name, args, body + _lumped_division(element, namer, dim, ms, region, rename), dim,
                       tuple(pbc), doc)
     keys = sorted(element.vector)
-    mass_scale = sp.Symbol("mass_scale")
     roots = [element.vector[k] for k in keys] + [cell_volume()]
     loads, rename = _loads(element, namer, _used_closure(element, roots))
     body = list(loads) + _temporaries(element, namer, rename)
@@ -235,22 +238,9 @@ def _separable_field(element: ElementExpressions, symbols: FlatSymbols, dim: int
     summed into the nodes with the corner weight :math:`|C|/2^d`, the node factors are evaluated on whole
     nodal arrays, :math:`L_{nj} = \sum_k S_{kn} N_{kj}(\mathbf{u}_n)`."""
     cell_factors, node_factors = element.separable
-    rename = {}
-    body = _dx_loads(namer, rename)
-    used = set().union(*(c.free_symbols for c in cell_factors), *(n.free_symbols for nf in node_factors
-                                                                      for n in nf.values()))
-    for sym, ref in sorted(symbols.cells.items(), key=lambda kv: kv[0].name):
-        if sym in used:
-            if ref.component is None:
-                rename[sym] = sp.Symbol(ref.name, real=True)
-            else:
-                rename[sym] = namer(sym, f"{ref.name}{ref.component}")
-                body.append(Load(rename[sym].name, ref.name, None, ref.component))
-    for sym, ref in sorted(symbols.values.items(), key=lambda kv: kv[0].name):
-        if sym in used:  # whole nodal arrays: the node factors are evaluated at every node once
-            comp = "" if ref.component is None else str(ref.component)
-            rename[sym] = namer(sym, f"{ref.name}{comp}")
-            body.append(Load(rename[sym].name, ref.name, None, ref.component))
+    # whole nodal arrays: the node factors are evaluated at every node once
+    roots = [cell_volume(), *cell_factors, *(n for nf in node_factors for n in nf.values())]
+    body, rename = _loads(element, namer, roots, [(sym, ref, None) for sym, ref in symbols.values.items()])
     weight = cell_volume().xreplace(rename) / 2**dim
     sums = []
     for k, factor in enumerate(cell_factors):
