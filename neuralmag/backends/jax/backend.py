@@ -112,7 +112,7 @@ class JaxBackend(BackendBase):
         return jnp.sin(x)
 
     def sinc(self, x):
-        """Normalised sinc, :math:`\sin(\pi x)/(\pi x)` (1 at 0)."""
+        r"""Normalised sinc, :math:`\sin(\pi x)/(\pi x)` (1 at 0)."""
         return jnp.sinc(x)
 
     def stack(self, xs, axis=-1):

@@ -74,7 +74,7 @@ class TorchBackend(BackendBase):
         return torch.sin(x)
 
     def sinc(self, x):
-        """Normalised sinc, :math:`\sin(\pi x)/(\pi x)` (1 at 0)."""
+        r"""Normalised sinc, :math:`\sin(\pi x)/(\pi x)` (1 at 0)."""
         return torch.sinc(x)
 
     def stack(self, xs, axis=-1):
