@@ -307,3 +307,34 @@ def test_interface_dmi_canted_boundary_condition(backend, float64, sign):
         assert errs[-1] < 0.06 * abs(D), (name, errs)
         finest[name] = np.abs(chain_residuals(backend, cells_list[-1], theta, D)).max()
     assert finest["satisfying"] < 0.1 * finest["violating"]
+
+
+@pytest.mark.parametrize("axis, turns", [("x", 1), ("y", 2)])
+def test_d2d_axis_is_the_z_class_with_relabelled_axes(backend, float64, axis, turns):
+    """D2d along x (y) is D2d along z after renaming the coordinate axes cyclically once (twice), x→y→z→x:
+    relabelling the spatial axes and the components of a random m that way leaves energy and field equal."""
+    rng = np.random.default_rng(4)
+    m = rng.normal(size=(4, 4, 4, 3))
+    m /= np.linalg.norm(m, axis=-1, keepdims=True)
+    relabelled = m
+    for _ in range(turns):  # new x = old z, new y = old x, new z = old y (positions and components)
+        relabelled = np.transpose(relabelled, (2, 0, 1, 3))[..., [2, 0, 1]]
+
+    def state_with(values, term):
+        state = nm.State(nm.Mesh((3, 3, 3), (2e-9, 2e-9, 2e-9)))
+        state.material.Ms, state.material.D = 8e5, 3e-3
+        state.m = values
+        term.register(state)
+        return state
+
+    z = state_with(m, nm.D2dDMIField())
+    rotated = state_with(relabelled, nm.D2dDMIField(axis))
+    E = float(to_numpy(z.E_dmi))
+    assert abs(E) > 0
+    assert float(to_numpy(rotated.E_dmi)) == pytest.approx(E, rel=1e-12)
+    h = to_numpy(z.h_dmi)
+    for _ in range(turns):
+        h = np.transpose(h, (2, 0, 1, 3))[..., [2, 0, 1]]
+    assert rel_err(to_numpy(rotated.h_dmi), h) < 1e-12
+    with pytest.raises(ValueError, match="axis"):
+        nm.D2dDMIField("w")

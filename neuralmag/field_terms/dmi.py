@@ -107,18 +107,26 @@ class BulkDMIField(FieldTerm):
 
 
 class D2dDMIField(FieldTerm):
-    r"""DMI of crystal class :math:`D_{2d}` with its axis along z:
+    r"""DMI of crystal class :math:`D_{2d}` with its axis along z (default):
 
     .. math::
         E = \int_\Omega D\, \mathbf{m}\cdot\left(\partial_x\mathbf{m}\times\hat{\mathbf{x}}
             - \partial_y\mathbf{m}\times\hat{\mathbf{y}}\right)\mathrm{d}V
 
-    Material: ``material.D`` (J/m²).
+    and along ``axis`` = x or y the same with :math:`(x, y)` replaced by :math:`(y, z)` or :math:`(z, x)`
+    (cyclic). Material: ``material.D`` (J/m²).
     """
 
     default_name = "dmi"
+    #: the two in-plane axes (coordinate, unit vector) of each D2d axis, in cyclic order
+    _PLANE = {"x": ((N.y, N.j), (N.z, N.k)), "y": ((N.z, N.k), (N.x, N.i)), "z": ((N.x, N.i), (N.y, N.j))}
 
-    @staticmethod
-    def e_expr(m, dim):
+    def __init__(self, axis: str = "z"):
+        if axis not in self._PLANE:
+            raise ValueError(f"axis must be 'x', 'y' or 'z', got {axis!r}.")
+        self.axis = axis
+
+    def e_expr(self, m, dim):
         D = Variable("material__D", "c" * dim)
-        return D * m.dot(m.diff(N.x).cross(N.i) - m.diff(N.y).cross(N.j)) * dV(dim)
+        (a, ea), (b, eb) = self._PLANE[self.axis]
+        return D * m.dot(m.diff(a).cross(ea) - m.diff(b).cross(eb)) * dV(dim)

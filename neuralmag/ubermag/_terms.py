@@ -8,7 +8,6 @@ differentiable like every other term:
 * :class:`VelocityZhangLi`: Zhang–Li torque in terms of the drift velocity :math:`\mathbf{u}` (m/s), as Ubermag
   parametrises it (NeuralMag's :class:`~neuralmag.ZhangLiTorque` takes a current density).
 * :class:`UbermagSlonczewski`: Slonczewski torque with Ubermag's sign convention for :math:`\epsilon'`.
-* :class:`D2dDMI`: :math:`D_{2d}` DMI along any coordinate axis.
 """
 
 from __future__ import annotations
@@ -18,10 +17,8 @@ from neuralmag.field_terms.torques import E_CHARGE, HBAR
 from neuralmag.forms.ir import MU0
 from neuralmag.forms.symbolic import N, Variable, dV
 
-__all__ = ["UbermagLLG", "VelocityZhangLi", "UbermagSlonczewski", "D2dDMI"]
+__all__ = ["UbermagLLG", "VelocityZhangLi", "UbermagSlonczewski"]
 
-_COORD = {"x": N.x, "y": N.y, "z": N.z}
-_UNIT = {"x": N.i, "y": N.j, "z": N.k}
 
 
 class UbermagLLG(FieldTerm):
@@ -109,21 +106,3 @@ class UbermagSlonczewski(FieldTerm):
         torque = gamma * beta / (1 + alpha**2) * ((eps + alpha * eps_p) * m.cross(mp.cross(m))
                                                   - (eps_p - alpha * eps) * m.cross(mp))
         return MU0 * Ms * torque.dot(v) * dV(dim)
-
-
-class D2dDMI(FieldTerm):
-    r"""DMI of crystal class :math:`D_{2d}` with its axis along ``axis``; with :math:`(a, b)` = (y, z), (z, x),
-    (x, y) for the axis x, y, z: :math:`E = \int D\,\mathbf{m}\cdot(\partial_a\mathbf{m}\times\hat{\mathbf{a}}
-    - \partial_b\mathbf{m}\times\hat{\mathbf{b}})\,\mathrm{d}V`. Material: ``material.D`` (J/m²)."""
-
-    default_name = "dmi"
-
-    def __init__(self, axis: str = "z"):
-        if axis not in ("x", "y", "z"):
-            raise ValueError(f"axis must be 'x', 'y' or 'z', got {axis!r}.")
-        self.axis = axis
-
-    def e_expr(self, m, dim):
-        a, b = {"x": ("y", "z"), "y": ("z", "x"), "z": ("x", "y")}[self.axis]
-        D = Variable("material__D", "c" * dim)
-        return D * m.dot(m.diff(_COORD[a]).cross(_UNIT[a]) - m.diff(_COORD[b]).cross(_UNIT[b])) * dV(dim)

@@ -242,7 +242,7 @@ class Simulation:
             elif cc in ("T", "O"):
                 nm.BulkDMIField().register(state, name)
             elif cc in ("D2d", "D2d_x", "D2d_y", "D2d_z"):
-                _terms.D2dDMI("z" if cc == "D2d" else cc[-1]).register(state, name)
+                nm.D2dDMIField("z" if cc == "D2d" else cc[-1]).register(state, name)
             else:
                 raise UnsupportedError(f"DMI crystal class {cc!r} is not supported.")
         elif isinstance(term, mm.Demag):
