@@ -9,7 +9,7 @@ from neuralmag.field_terms import *  # noqa: F401,F403
 from neuralmag.field_terms import __all__ as _field_terms
 from neuralmag.forms import N, Variable, dA, dV, kernel_source
 from neuralmag.functions import CellFunction, Function, VectorFunction
-from neuralmag import io
+from neuralmag import io, learned
 from neuralmag.loggers import FieldLogger, ScalarLogger
 from neuralmag.mesh import Mesh
 from neuralmag.solvers import GAMMA, EnergyMinimizer, LLGSolver, Solution, SolverError
@@ -20,5 +20,5 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "config", "Mesh", "State", "ResolvedFunction", "Function", "VectorFunction", "CellFunction",
     "N", "Variable", "dV", "dA", "kernel_source", *_field_terms,
-    "ScalarLogger", "FieldLogger", "io", "LLGSolver", "EnergyMinimizer", "Solution", "SolverError", "GAMMA",
+    "ScalarLogger", "FieldLogger", "io", "learned", "LLGSolver", "EnergyMinimizer", "Solution", "SolverError", "GAMMA",
 ]

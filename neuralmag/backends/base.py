@@ -25,6 +25,11 @@ class BackendBase:
         return self._module("ode")
 
     @property
+    def nn(self):
+        """Neural-network primitives for the learned operators (``neuralmag.backends.<name>.nn``)."""
+        return self._module("nn")
+
+    @property
     def sde(self):
         """Stochastic integrators (``neuralmag.backends.<name>.sde``)."""
         return self._module("sde")
