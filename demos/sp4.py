@@ -25,10 +25,12 @@ FIELDS = {1: (-24.6e-3, 4.3e-3, 0.0), 2: (-35.5e-3, -6.3e-3, 0.0)}  # µ0 H in T
 REFERENCE = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "sp4_field1_oommf_my.csv"
 
 
-def build_state(dim: int, demag_grid: str = "dual"):
-    """The SP4 film in 5 nm × 5 nm × 3 nm cells: one node layer (2D) or two (3D)."""
-    n = (100, 25, 1) if dim == 3 else (100, 25)
-    state = nm.State(nm.Mesh(n, (5e-9, 5e-9, 3e-9)))
+def build_state(dim: int, demag_grid: str = "dual", cells: tuple[int, int] = (100, 25)):
+    """The SP4 film, 500 nm × 125 nm × 3 nm, in ``cells`` = (nx, ny) cells (default 5 nm × 5 nm × 3 nm): one node
+    layer (2D) or two (3D)."""
+    nx, ny = cells
+    n = (nx, ny, 1) if dim == 3 else (nx, ny)
+    state = nm.State(nm.Mesh(n, (500e-9 / nx, 125e-9 / ny, 3e-9)))
     state.material.Ms = 8e5
     state.material.A = 1.3e-11
     state.material.alpha = 0.02
