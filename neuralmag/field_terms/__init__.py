@@ -11,9 +11,11 @@ from neuralmag.field_terms.oersted import OerstedField
 from neuralmag.field_terms.thermal import ThermalField
 from neuralmag.field_terms.torques import SlonczewskiTorque, ZhangLiTorque
 from neuralmag.field_terms.total import TotalField
+from neuralmag.field_terms.unet_demag import UNetDemagField
 
 __all__ = [
     "FieldTerm", "ExchangeField", "ExternalField", "UniaxialAnisotropyField", "CubicAnisotropyField",
     "DemagField", "LifshitzInvariantField", "InterfaceDMIField", "BulkDMIField", "D2dDMIField", "TotalField",
     "ZhangLiTorque", "SlonczewskiTorque", "InterlayerExchangeField", "OerstedField", "ThermalField",
+    "UNetDemagField",
 ]
