@@ -17,15 +17,14 @@ kind and array key); the values are the arrays ``a0``, ``a1``, ...
 
 from __future__ import annotations
 
-import json
 import numbers
-import os
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 from neuralmag.functions import Function, VectorFunction
+from neuralmag.io.npz import read_npz, write_npz
 from neuralmag.mesh import Mesh
 
 __all__ = ["save", "load"]
@@ -70,15 +69,7 @@ def save(state, path, exclude=()) -> Path:
             continue
         entry.update(name=name, key=key)
         meta["attributes"].append(entry)
-    arrays["__meta__"] = np.array(json.dumps(meta))
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez(f, **arrays)
-    os.replace(tmp, path)
-    return path
+    return write_npz(path, arrays, meta, key="__meta__")
 
 
 def load(path, backend: str | None = None, dtype: str | None = None, device=None, warn: bool = True):
@@ -89,13 +80,11 @@ def load(path, backend: str | None = None, dtype: str | None = None, device=None
     """
     from neuralmag.state import State
 
-    with np.load(path, allow_pickle=False) as data:
-        meta = json.loads(str(data["__meta__"][()])) if "__meta__" in data.files else {}
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"{path} is not a NeuralMag checkpoint.")
-        if meta.get("version", 0) > VERSION:
-            raise ValueError(f"{path} has checkpoint version {meta['version']}; this NeuralMag reads <= {VERSION}.")
-        arrays = {entry["key"]: data[entry["key"]] for entry in meta["attributes"]}
+    arrays, meta = read_npz(path, key="__meta__")
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a NeuralMag checkpoint.")
+    if meta.get("version", 0) > VERSION:
+        raise ValueError(f"{path} has checkpoint version {meta['version']}; this NeuralMag reads <= {VERSION}.")
 
     mesh = Mesh(**{k: tuple(v) for k, v in meta["mesh"].items()})
     state = State(mesh, backend=backend or meta["backend"], dtype=dtype or meta["dtype"], device=device)

@@ -45,12 +45,13 @@ NumPy only and nothing is ever downloaded.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+from neuralmag.io.npz import read_npz, write_npz
 
 __all__ = ["Architecture", "LatentDynamics", "Rollout", "init_params", "encode", "decode", "predict",
            "save_weights", "load_weights", "cell_average", "FORMAT"]
@@ -226,17 +227,12 @@ def save_weights(path, params, metadata: dict) -> Path:
     meta = dict(metadata)
     meta["format"] = FORMAT
     meta["architecture"] = asdict(architecture_of(arrays))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as f:  # a file object: np.savez would append ".npz" to other suffixes
-        np.savez(f, __metadata__=np.array(json.dumps(meta)), **arrays)
-    return path
+    return write_npz(path, arrays, meta)
 
 
 def load_weights(path) -> tuple[dict[str, np.ndarray], dict]:
     """``(params, metadata)`` from a file written by :func:`save_weights` (no pickled objects are read)."""
-    with np.load(path, allow_pickle=False) as data:
-        meta = json.loads(str(data["__metadata__"]))
-        params = {k: np.array(data[k]) for k in data.files if k != "__metadata__"}
+    params, meta = read_npz(path)
     if meta.get("format") != FORMAT:
         raise ValueError(f"{path} is not a latent-dynamics weights file (format {meta.get('format')!r}, "
                          f"expected {FORMAT!r}).")

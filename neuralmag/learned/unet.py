@@ -32,10 +32,11 @@ Parameters are stored with :func:`save` / :func:`load` as ``.npz`` (no framework
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
+
+from neuralmag.io.npz import read_npz, write_npz
 
 __all__ = [
     "ARCHITECTURE", "LEVELS", "MULTIPLE", "IN_CHANNELS", "OUT_CHANNELS", "channel_widths", "init_params",
@@ -189,26 +190,17 @@ def save(path, params, metadata: dict | None = None, dtype: str = "float16") -> 
     meta = dict(metadata or {})
     meta.update(architecture=ARCHITECTURE, format_version=FORMAT_VERSION, levels=levels,
                 base_channels=int(arrays["enc0.conv1.weight"].shape[0]), storage_dtype=str(np.dtype(dtype)))
-    arrays["__metadata__"] = np.array(json.dumps(meta))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez_compressed(f, **arrays)
-    tmp.replace(path)
-    return path
+    return write_npz(path, arrays, meta, compressed=True)
 
 
 def load(path) -> tuple[dict, dict]:
     """``(params, metadata)`` from a file written by :func:`save`; the weights as float32 NumPy arrays."""
-    with np.load(path, allow_pickle=False) as data:
-        if "__metadata__" not in data.files:
-            raise ValueError(f"{path} is not a U-Net weight file (no __metadata__ entry).")
-        meta = json.loads(str(data["__metadata__"]))
-        if meta.get("architecture") != ARCHITECTURE:
-            raise ValueError(f"{path} holds architecture {meta.get('architecture')!r}, not {ARCHITECTURE!r}.")
-        params = {key: data[key].astype(np.float32) for key in data.files if key != "__metadata__"}
-    return params, meta
+    arrays, meta = read_npz(path)
+    if not meta:
+        raise ValueError(f"{path} is not a U-Net weight file (no __metadata__ entry).")
+    if meta.get("architecture") != ARCHITECTURE:
+        raise ValueError(f"{path} holds architecture {meta.get('architecture')!r}, not {ARCHITECTURE!r}.")
+    return {key: value.astype(np.float32) for key, value in arrays.items()}, meta
 
 
 def default_weights() -> Path:
