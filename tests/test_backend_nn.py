@@ -16,22 +16,24 @@ def _both(*arrays):
     return [jax.numpy.asarray(a) for a in arrays], [torch.as_tensor(a) for a in arrays]
 
 
+@pytest.mark.parametrize("impl", ["xla", "im2col"])
 @pytest.mark.parametrize("stride,padding", [(1, 1), (2, 1), (2, 0)])
-def test_conv2d_matches_torch(stride, padding):
+def test_conv2d_matches_torch(stride, padding, impl):
     rng = np.random.default_rng(0)
     x, w, b = rng.normal(size=(2, 3, 8, 12)), rng.normal(size=(5, 3, 3, 3)), rng.normal(size=5)
     (jx, jw, jb), (tx, tw, tb) = _both(x, w, b)
     ref = tnn.conv2d(tx, tw, tb, stride=stride, padding=padding).numpy()
-    np.testing.assert_allclose(np.asarray(jnn.conv2d(jx, jw, jb, stride=stride, padding=padding)), ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(jnn.conv2d(jx, jw, jb, stride=stride, padding=padding, impl=impl)), ref, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("impl", ["xla", "im2col"])
 @pytest.mark.parametrize("k,stride,padding,output_padding", [(2, 2, 0, 0), (3, 2, 1, 1), (4, 2, 1, 0), (3, 1, 1, 0)])
-def test_conv_transpose2d_matches_torch(k, stride, padding, output_padding):
+def test_conv_transpose2d_matches_torch(k, stride, padding, output_padding, impl):
     rng = np.random.default_rng(1)
     x, w, b = rng.normal(size=(2, 4, 5, 7)), rng.normal(size=(4, 3, k, k)), rng.normal(size=3)
     (jx, jw, jb), (tx, tw, tb) = _both(x, w, b)
     ref = tnn.conv_transpose2d(tx, tw, tb, stride, padding, output_padding).numpy()
-    out = np.asarray(jnn.conv_transpose2d(jx, jw, jb, stride, padding, output_padding))
+    out = np.asarray(jnn.conv_transpose2d(jx, jw, jb, stride, padding, output_padding, impl=impl))
     assert out.shape == ref.shape
     np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
 
@@ -48,3 +50,9 @@ def test_pool_linear_activations_pad_match_torch():
         (jnn.pad2d(jx, 1, 2, 3, 0), tnn.pad2d(tx, 1, 2, 3, 0)),
     ]:
         np.testing.assert_allclose(np.asarray(jy), ty.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_unknown_conv_impl_is_a_clear_error():
+    x, w = jax.numpy.zeros((1, 1, 4, 4)), jax.numpy.zeros((1, 1, 3, 3))
+    with pytest.raises(ValueError, match="im2col"):
+        jnn.conv2d(x, w, impl="cudnn")

@@ -22,12 +22,14 @@ def asarray(x, like=None):
     return torch.as_tensor(x, dtype=like.dtype, device=like.device)
 
 
-def conv2d(x, w, b=None, stride: int = 1, padding: int = 0):
-    """2D cross-correlation, ``out[n,o,i,j] = b[o] + Σ_{c,a,b} w[o,c,a,b] x[n,c,s i+a-p, s j+b-p]`` (zero padding)."""
+def conv2d(x, w, b=None, stride: int = 1, padding: int = 0, impl: str | None = None):
+    """2D cross-correlation, ``out[n,o,i,j] = b[o] + Σ_{c,a,b} w[o,c,a,b] x[n,c,s i+a-p, s j+b-p]`` (zero padding).
+    ``impl`` is accepted for symmetry with the JAX backend and ignored."""
     return F.conv2d(x, w, b, stride=stride, padding=padding)
 
 
-def conv_transpose2d(x, w, b=None, stride: int = 1, padding: int = 0, output_padding: int = 0):
+def conv_transpose2d(x, w, b=None, stride: int = 1, padding: int = 0, output_padding: int = 0,
+                     impl: str | None = None):
     """Transposed convolution (the adjoint of :func:`conv2d` with the same ``w``, ``stride`` and ``padding``)."""
     return F.conv_transpose2d(x, w, b, stride=stride, padding=padding, output_padding=output_padding)
 
