@@ -55,7 +55,10 @@ Times. The ports of the CPU configuration are 1.5 µm behind the antenna: the fr
 Loss. With the contrasts C_1 = I_1(f_1)/I_2(f_1) and C_2 = I_2(f_2)/I_1(f_2) the loss is the negative log
 contrast summed over the channels,
 
-    L = −log C_1 − log C_2 = log(I_2(f_1)/I_1(f_1)) + log(I_1(f_2)/I_2(f_2))   (0 for equal ports; unbounded below).
+    L = −log C_1 − log C_2 = log(I_2(f_1)/I_1(f_1)) + log(I_1(f_2)/I_2(f_2))   (0 for equal ports; unbounded below),
+
+or with ``--tau τ`` the smooth maximum L = τ log Σ_c exp(−log C_c / τ), which puts the gradient on the weaker
+channel (the sum lets one contrast grow at the other's expense; docs "Inverse design").
 
 It is invariant under a frequency-independent steering of the waves (I_1/I_2 scaled by the same factor at both
 frequencies leaves C_1 C_2 unchanged), so its gradient points at the frequency-selective part of the design. (The
@@ -220,8 +223,8 @@ class Problem:
     ``ts`` (output times), ``ports`` (nodal port masks, tensor), ``targets`` (one-hot target port per channel).
     """
 
-    def __init__(self, cfg: Config, adjoint: str = "checkpoint"):
-        self.cfg = cfg
+    def __init__(self, cfg: Config, adjoint: str = "checkpoint", tau: float | None = None):
+        self.cfg, self.tau = cfg, tau  # tau: None sums the channel losses, else their smooth maximum (combine)
         state = nm.State(nm.Mesh(cfg.n, (cfg.dx, cfg.dx, cfg.thickness)))
         self.state = state
         xp = array_module(state.backend.name)
@@ -296,6 +299,19 @@ def contrasts(intensity) -> tuple:
     return i[0, 0] / i[0, 1], i[1, 1] / i[1, 0]
 
 
+def combine(values, tau) -> tuple:
+    r"""Total loss and the weights of the channel gradients: the sum (``tau`` None, weights 1) or the smooth
+    maximum :math:`L = \tau\log\sum_c e^{\ell_c/\tau}` of the channel losses :math:`\ell_c = -\log C_c`, whose
+    gradient weights the channels by :math:`\mathrm{softmax}(\ell/\tau)`, i.e. works mostly on the weaker
+    channel."""
+    values = np.asarray(values, dtype=float)
+    if tau is None:
+        return float(values.sum()), np.ones_like(values)
+    top = values.max()
+    weights = np.exp((values - top) / tau)
+    return float(top + tau * np.log(weights.sum())), weights / weights.sum()
+
+
 def gradient_function(problem: Problem):
     """``f(weights, gradient=True) -> (loss, gradient, intensities, power maps)``, both channels summed;
     intensities[c, p] is the intensity of channel c at port p, power maps[c] the time-averaged |m_⊥|² on the
@@ -310,29 +326,32 @@ def gradient_function(problem: Problem):
         vg = jax.jit(jax.value_and_grad(problem.channel_loss, has_aux=True))
 
         def f(weights, gradient=True):
-            total, grad, rows, maps = 0.0, 0.0, [], []
+            values, grads, rows, maps = [], [], [], []
             for freq, target in zip(freqs, problem.targets):
                 (value, (intensity, power)), g = vg(weights, freq, target)
-                total, grad = total + float(value), grad + g
+                values.append(float(value))
+                grads.append(g)
                 rows.append(np.asarray(intensity))
                 maps.append(np.asarray(power))
-            return total, grad, np.array(rows), np.array(maps)
+            total, w = combine(values, problem.tau)
+            return total, w[0] * grads[0] + w[1] * grads[1], np.array(rows), np.array(maps)
 
         return f
     import torch
 
     def f(weights, gradient=True):
         w = weights.detach().clone().requires_grad_(gradient)
-        total, rows, maps = 0.0, [], []
+        values, grads, rows, maps = [], [], [], []
         with torch.set_grad_enabled(gradient):
             for freq, target in zip(freqs, problem.targets):
                 value, (intensity, power) = problem.channel_loss(w, freq, target)
                 if gradient:
-                    value.backward()
-                total += float(value.detach())
+                    grads.append(torch.autograd.grad(value, w)[0])
+                values.append(float(value.detach()))
                 rows.append(to_numpy(intensity))
                 maps.append(to_numpy(power))
-        return total, (w.grad.detach() if gradient else None), np.array(rows), np.array(maps)
+        total, c = combine(values, problem.tau)
+        return total, (c[0] * grads[0] + c[1] * grads[1] if gradient else None), np.array(rows), np.array(maps)
 
     return f
 
@@ -447,6 +466,8 @@ def main(argv=None):
     p.add_argument("--lr", type=float, default=None,
                    help="Adam learning rate (default: per configuration, 0.05; --quick 0.02)")
     p.add_argument("--adjoint", choices=["checkpoint", "backsolve"], default="checkpoint")
+    p.add_argument("--tau", type=float, default=None,
+                   help="combine the channels by their smooth maximum with temperature tau (default: their sum)")
     args = p.parse_args(argv)
     out = vc.setup(args)
     cfg = CONFIGS["quick" if args.quick else "full" if args.full else "cpu"]
@@ -455,7 +476,7 @@ def main(argv=None):
     if args.lr is not None:
         cfg = dataclasses.replace(cfg, lr=args.lr)
     t_start = time.perf_counter()
-    problem = Problem(cfg, adjoint=args.adjoint)
+    problem = Problem(cfg, adjoint=args.adjoint, tau=args.tau)
     weights, rows, t0 = optimise(problem, cfg.iterations, cfg.lr, csv=out / "magnonic_demultiplexer.csv")
     value, _, intensity, power = problem.evaluate(weights, gradient=False)
     c1, c2 = contrasts(intensity)

@@ -141,3 +141,21 @@ def test_quick_demo_lowers_the_loss(backend_name, float64, tmp_path):
     assert r["iterations"] == md.CONFIGS["quick"].iterations
     assert r["loss_end"] < r["loss_start"]
     assert data[-1, 1] < data[0, 1]
+
+
+def test_channel_combination():
+    """The sum, and the smooth maximum tau log sum exp(l/tau) whose gradient weights are softmax(l/tau): above
+    the largest channel loss by at most tau log 2, weighting the weaker channel (larger loss) more."""
+    demo = load_demo("magnonic_demultiplexer")
+    values = [-2.0, 0.8]
+    total, weights = demo.combine(values, None)
+    assert total == pytest.approx(-1.2) and list(weights) == [1.0, 1.0]
+    for tau in (0.25, 1.0):
+        total, weights = demo.combine(values, tau)
+        assert max(values) < total <= max(values) + tau * np.log(2)
+        assert weights.sum() == pytest.approx(1.0) and weights[1] > 0.9
+        eps = 1e-6  # the weights are the derivatives of the total
+        for c in range(2):
+            shifted = list(values)
+            shifted[c] += eps
+            assert (demo.combine(shifted, tau)[0] - total) / eps == pytest.approx(weights[c], rel=1e-4)
