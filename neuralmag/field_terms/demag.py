@@ -38,7 +38,6 @@ runtime operations are differentiable with respect to ``m``, ``material.Ms`` and
 
 from __future__ import annotations
 
-from neuralmag.common import named_function
 from neuralmag.field_terms import newell
 from neuralmag.field_terms.field_term import FieldTerm
 from neuralmag.forms.ir import MU0
@@ -299,13 +298,9 @@ class DemagField(FieldTerm):
             M = magnetisation(m, Ms, rho)
             return grid.to_cells((-0.5 * MU0) * conv.backend.sum(M * grid_field(M, kernel), [dim]))
 
-        params = ["m", "material__Ms", "rho", kernel_name]
-        for kind, impl, output, doc in (
-            ("h", field, ("n" * dim, (3,)), "Demagnetisation field (A/m) at the nodes."),
-            ("E", energy, None, "Demagnetisation energy (J)."),
-            ("e", energy_density, ("c" * dim, ()), "Demagnetisation energy density (J/m^3) per cell."),
-        ):
-            func = named_function(f"{kind}_{name}", params, impl)
-            func.__doc__, func.nm_output = doc, output
-            setattr(state, f"{kind}_{name}", func)
+        self._set_functions(state, name, ["m", "material__Ms", "rho", kernel_name], (
+            ("h", field, "Demagnetisation field (A/m) at the nodes."),
+            ("E", energy, "Demagnetisation energy (J)."),
+            ("e", energy_density, "Demagnetisation energy density (J/m^3) per cell."),
+        ))
         return self

@@ -91,6 +91,20 @@ class FieldTerm:
         return self
 
 
+    @staticmethod
+    def _set_functions(state, name: str, params: list, functions) -> None:
+        """Hand-written terms (FFT, network): set ``<kind>_<name>`` for each ``(kind, impl, doc)`` of
+        ``functions`` as a dynamic attribute with parameter names ``params`` (``impl(*values)``), read back as a
+        nodal vector (``h``), a cell scalar (``e``) or a plain value (``E``)."""
+        from neuralmag.common import named_function
+
+        dim = state.mesh.dim
+        outputs = {"h": ("n" * dim, (3,)), "e": ("c" * dim, ()), "E": None}
+        for kind, impl, doc in functions:
+            func = named_function(f"{kind}_{name}", params, impl)
+            func.__doc__, func.nm_output = doc, outputs[kind]
+            setattr(state, f"{kind}_{name}", func)
+
     def _register_surface(self, state, name: str) -> "FieldTerm":
         r"""Surface terms (``nm.dA``): the layer unknowns ``u`` are the node layers ``m[:, :, iz]`` named in
         ``surface_unknowns``; the field on layer ``iz`` is :math:`L_u / (\mu_0 M_n)` with the 3D lumped mass

@@ -33,7 +33,6 @@ import math
 import numpy as np
 
 from neuralmag.field_terms import newell
-from neuralmag.common import named_function
 from neuralmag.field_terms.demag import FFTConvolution
 from neuralmag.field_terms.field_term import FieldTerm
 from neuralmag.forms.ir import MU0
@@ -181,12 +180,9 @@ class OerstedField(FieldTerm):
             return -MU0 * conv.backend.sum(M * cell_field(j, kernel), [dim])
 
         params = ["m", "material__Ms", "rho", self.current, kernel_name]
-        for kind, impl, output, doc in (
-            ("h", field, ("n" * dim, (3,)), "Oersted field (A/m) at the nodes."),
-            ("E", energy, None, "Zeeman energy of m in the Oersted field (J)."),
-            ("e", energy_density, ("c" * dim, ()), "Zeeman energy density in the Oersted field (J/m^3)."),
-        ):
-            func = named_function(f"{kind}_{name}", params[1:] if kind == "h" else params, impl)
-            func.__doc__, func.nm_output = doc, output
-            setattr(state, f"{kind}_{name}", func)
+        self._set_functions(state, name, params[1:], [("h", field, "Oersted field (A/m) at the nodes.")])
+        self._set_functions(state, name, params, (
+            ("E", energy, "Zeeman energy of m in the Oersted field (J)."),
+            ("e", energy_density, "Zeeman energy density in the Oersted field (J/m^3)."),
+        ))
         return self

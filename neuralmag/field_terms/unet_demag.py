@@ -36,7 +36,6 @@ from pathlib import Path
 
 import numpy as np
 
-from neuralmag.common import named_function
 from neuralmag.field_terms.demag import CellGrid
 from neuralmag.field_terms.field_term import FieldTerm
 from neuralmag.forms.ir import MU0
@@ -142,15 +141,11 @@ class UNetDemagField(FieldTerm):
             weight, M = magnetisation(m, Ms, rho)
             return (-0.5 * MU0) * backend.sum(M * cell_field(weight, M, params), [dim])
 
-        arguments = ["m", "material__Ms", "rho", params_name]
-        for kind, impl, output, doc in (
-            ("h", field, ("n" * dim, (3,)), "Demagnetisation field (A/m) at the nodes, predicted by the U-Net."),
-            ("E", energy, None, "Demagnetisation energy (J) of the U-Net field."),
-            ("e", energy_density, ("c" * dim, ()), "Demagnetisation energy density (J/m^3) per cell (U-Net)."),
-        ):
-            func = named_function(f"{kind}_{name}", arguments, impl)
-            func.__doc__, func.nm_output = doc, output
-            setattr(state, f"{kind}_{name}", func)
+        self._set_functions(state, name, ["m", "material__Ms", "rho", params_name], (
+            ("h", field, "Demagnetisation field (A/m) at the nodes, predicted by the U-Net."),
+            ("E", energy, "Demagnetisation energy (J) of the U-Net field."),
+            ("e", energy_density, "Demagnetisation energy density (J/m^3) per cell (U-Net)."),
+        ))
         return self
 
 
