@@ -288,9 +288,7 @@ class Problem:
 
 
 def to_numpy(x):
-    if hasattr(x, "detach"):
-        x = x.detach().cpu().numpy()
-    return np.asarray(x, dtype=float)
+    return np.asarray(nm.backends.to_numpy(x), dtype=float)
 
 
 def contrasts(intensity) -> tuple:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["AVAILABLE_BACKENDS", "get_backend"]
+import numpy as np
+
+__all__ = ["AVAILABLE_BACKENDS", "get_backend", "to_numpy"]
 
 AVAILABLE_BACKENDS = ("jax", "torch")
 
@@ -28,3 +30,16 @@ def get_backend(name: str):
             f"The {name!r} backend needs the {name} package; install it with `pip install neuralmag[{name}]`."
         ) from err
     return module.backend
+
+
+def to_numpy(x):
+    """``x`` — a NumPy array, a number, or a tensor of a framework that is already imported (detached from any
+    autograd graph, moved to the host) — as a NumPy array. Imports no framework."""
+    import sys
+
+    for name in AVAILABLE_BACKENDS:
+        if name in sys.modules:
+            backend = get_backend(name)
+            if backend.is_tensor(x):
+                return backend.to_numpy(x)
+    return np.asarray(x)

@@ -51,6 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
+from neuralmag.backends import to_numpy
 from neuralmag.io.npz import read_npz, write_npz
 
 __all__ = ["Architecture", "LatentDynamics", "Rollout", "init_params", "encode", "decode", "predict",
@@ -223,7 +224,7 @@ def save_weights(path, params, metadata: dict) -> Path:
     training settings and losses.
     """
     path = Path(path)
-    arrays = {k: _to_numpy(v) for k, v in params.items()}
+    arrays = {k: to_numpy(v) for k, v in params.items()}
     meta = dict(metadata)
     meta["format"] = FORMAT
     meta["architecture"] = asdict(architecture_of(arrays))
@@ -237,12 +238,6 @@ def load_weights(path) -> tuple[dict[str, np.ndarray], dict]:
         raise ValueError(f"{path} is not a latent-dynamics weights file (format {meta.get('format')!r}, "
                          f"expected {FORMAT!r}).")
     return params, meta
-
-
-def _to_numpy(x) -> np.ndarray:
-    if hasattr(x, "detach"):
-        x = x.detach().cpu()
-    return np.asarray(x)
 
 
 # ------------------------------------------------------------------------------------------- the reduced model

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from neuralmag.backends import to_numpy
 from neuralmag.io.npz import read_npz, write_npz
 
 __all__ = [
@@ -183,9 +184,7 @@ def save(path, params, metadata: dict | None = None, dtype: str = "float16") -> 
     """
     arrays = {}
     for key, value in params.items():
-        if hasattr(value, "detach"):
-            value = value.detach().cpu().numpy()
-        arrays[key] = np.asarray(value, dtype=np.float32).astype(dtype)
+        arrays[key] = np.asarray(to_numpy(value), dtype=np.float32).astype(dtype)
     levels = num_levels(arrays)
     meta = dict(metadata or {})
     meta.update(architecture=ARCHITECTURE, format_version=FORMAT_VERSION, levels=levels,
