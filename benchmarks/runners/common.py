@@ -91,6 +91,15 @@ def loop_time(call, sync, min_time: float, min_calls: int = 5, max_calls: int = 
     return {"median": statistics.median(times), "min": min(times), "calls": len(times)}
 
 
+def bare_call_fields(call, sync, min_time: float) -> dict:
+    """Record fields of a function called bare: the first (compiling) call timed on its own, then
+    :func:`loop_time`; see :func:`loop_fields`."""
+    t0 = time.perf_counter()
+    sync(call())
+    t_first = time.perf_counter() - t0
+    return loop_fields(loop_time(call, sync, min_time), t_first)
+
+
 def loop_fields(loop: dict, t_first: float) -> dict:
     """Record fields of a :func:`loop_time` result: bare-call times (ms) and the compile time of the first call
     (its wall time minus a warm call's)."""

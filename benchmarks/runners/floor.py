@@ -12,7 +12,6 @@ pocketfft/MKL). Imports neither ``neuralmag`` nor anything of the harness but ``
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -93,12 +92,9 @@ def main(argv=None):
 
             def sync(x):
                 return x
-        t0 = time.perf_counter()
-        sync(conv(M, K))
-        t_first = time.perf_counter() - t0
-        loop = common.loop_time(lambda: conv(M, K), sync, args.rhs_min_time)
-        common.emit(common.record(args, code, fft_shape=list(padded(n_cells)), per_rhs_ms=1e3 * loop["median"],
-                                  tensor_dtype=str(M.dtype), **common.loop_fields(loop, t_first)))
+        fields = common.bare_call_fields(lambda: conv(M, K), sync, args.rhs_min_time)
+        common.emit(common.record(args, code, fft_shape=list(padded(n_cells)), per_rhs_ms=fields["rhs_loop_ms"],
+                                  tensor_dtype=str(M.dtype), **fields))
     except Exception as err:  # noqa: BLE001
         common.fail(args, code, err)
         return 1
