@@ -157,15 +157,15 @@ class OerstedField(FieldTerm):
         name = name or self.default_name
         dim = state.mesh.dim
         kernel_name = f"{name}_kernel"
-        setattr(state, kernel_name, state.tensor(self.kernel(state)))
         conv = FFTConvolution(state)
+        setattr(state, kernel_name, state.tensor(conv.spectral_layout(self.kernel(state))))
         volume = conv.cell_volume
 
         def cell_field(j, kernel):
             J = conv.forward(j)
-            X, Y, Z = J[..., 0], J[..., 1], J[..., 2]
+            X, Y, Z = J[0], J[1], J[2]
             gx, gy, gz = kernel[0], kernel[1], kernel[2]
-            H = conv.backend.stack([Y * gz - Z * gy, Z * gx - X * gz, X * gy - Y * gx], -1) * 1j
+            H = conv.backend.stack([Y * gz - Z * gy, Z * gx - X * gz, X * gy - Y * gx], 0) * 1j
             return conv.inverse(H)
 
         def field(Ms, rho, j, kernel):

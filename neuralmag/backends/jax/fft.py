@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-__all__ = ["rfftn", "irfftn", "rfft", "irfft", "fft", "ifft", "crop", "roll", "pad"]
+__all__ = ["rfftn", "irfftn", "rfft", "irfft", "fft", "ifft", "crop", "roll", "pad", "permute", "moveaxis"]
 
 
 def rfftn(x, shape, axes):
@@ -56,3 +56,13 @@ def pad(x, axis: int, before: int, after: int):
     widths = [(0, 0)] * x.ndim
     widths[axis] = (before, after)
     return jnp.pad(x, widths)
+
+
+def permute(x, order):
+    """``x`` with its axes in the order ``order`` (``out.shape[i] = x.shape[order[i]]``)."""
+    return jnp.transpose(x, tuple(order))
+
+
+def moveaxis(x, source: int, destination: int):
+    """``x`` with axis ``source`` moved to position ``destination``, the others in their order."""
+    return jnp.moveaxis(x, source, destination)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["rfftn", "irfftn", "rfft", "irfft", "fft", "ifft", "crop", "roll", "pad"]
+__all__ = ["rfftn", "irfftn", "rfft", "irfft", "fft", "ifft", "crop", "roll", "pad", "permute", "moveaxis"]
 
 
 def rfftn(x, shape, axes):
@@ -59,3 +59,13 @@ def pad(x, axis: int, before: int, after: int):
     widths = [0, 0] * (x.ndim - axis)  # F.pad lists the last axis first
     widths[-2:] = [before, after]
     return F.pad(x, widths)
+
+
+def permute(x, order):
+    """``x`` with its axes in the order ``order`` (``out.shape[i] = x.shape[order[i]]``)."""
+    return x.permute(tuple(order))
+
+
+def moveaxis(x, source: int, destination: int):
+    """``x`` with axis ``source`` moved to position ``destination``, the others in their order."""
+    return torch.movedim(x, source, destination)
