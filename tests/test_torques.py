@@ -93,3 +93,66 @@ def test_llg_solver_includes_registered_torques(backend, float64):
     nm.LLGSolver(state)
     assert to_numpy(state.dmdt) == pytest.approx(to_numpy(state.tau_slonczewski), rel=1e-12)
     assert np.abs(to_numpy(state.dmdt)).max() > 0
+
+
+def test_zhang_li_torque_is_perpendicular_to_m_at_every_node(backend, float64):
+    """The nodal torque keeps |m_n| = 1 in the semi-discrete LLG equation: tau_n . m_n = 0 to rounding, also for a
+    rough m, a cell-wise polarisation and a 2D mesh (the cross products are taken at the nodes)."""
+    rng = np.random.default_rng(3)
+    state = nm.State(nm.Mesh((6, 5), (2e-9, 3e-9, 1e-9)))
+    state.material.Ms = MS
+    state.material.alpha = ALPHA
+    state.material.P = rng.uniform(0.3, 0.9, (6, 5))
+    state.material.xi = XI
+    m = rng.normal(size=(7, 6, 3))
+    state.m = m / np.linalg.norm(m, axis=-1, keepdims=True)
+    state.j = (J, -0.5 * J, 0.0)
+    nm.ZhangLiTorque().register(state)
+    tau, m = to_numpy(state.tau_zhangli), to_numpy(state.m)
+    assert np.abs(tau).max() > 1e9
+    assert np.abs(np.sum(tau * m, -1)).max() < 1e-12 * np.abs(tau).max()
+
+
+def wall_velocity(dx, backend, steps=1):
+    """Velocity (m/s) of a Bloch wall (A = 15 pJ/m, K = 0.5 MJ/m³ along z, no transverse anisotropy) driven by a
+    Zhang-Li current with u = 200 m/s, alpha = 0.3, xi = 0.5, in a 100 nm wire, over 0.1 ns after 0.03 ns, in
+    ``steps`` steps."""
+    ms, a, k, alpha, xi, u = 5.8e5, 15e-12, 0.5e6, 0.3, 0.5, 200.0
+    n = int(round(100e-9 / dx))
+    state = nm.State(nm.Mesh((n,), (dx, 5e-9, 5e-9)), backend=backend, dtype="float64")
+    state.material.Ms, state.material.A, state.material.Ku = ms, a, k
+    state.material.Ku_axis = (0, 0, 1)
+    state.material.alpha, state.material.P, state.material.xi = alpha, 1.0, xi
+    x = np.arange(n + 1) * dx
+    theta = 2 * np.arctan(np.exp((x - 75e-9) / np.sqrt(a / k)))
+    state.m = np.stack([np.sin(theta), 0 * x, -np.cos(theta)], -1)
+    nm.ExchangeField().register(state)
+    nm.UniaxialAnisotropyField().register(state)
+    nm.TotalField("exchange", "uniaxial").register(state)
+    state.j = (u * E_CHARGE * ms * (1 + xi**2) / MU_B, 0.0, 0.0)
+    nm.ZhangLiTorque().register(state)
+    llg = nm.LLGSolver(state)
+
+    def centre():
+        mz = to_numpy(state.m)[:, 2]
+        i = np.flatnonzero(np.diff(np.sign(mz)))[0]
+        return x[i] + dx * mz[i] / (mz[i] - mz[i + 1])
+
+    llg.step(0.03e-9)
+    start = centre()
+    for _ in range(steps):
+        llg.step(0.1e-9 / steps)
+    return (start - centre()) / 0.1e-9
+
+
+def test_zhang_li_wall_velocity_converges_to_the_1d_model(backend):
+    """Without transverse anisotropy the wall moves rigidly at u (1 + alpha xi) / (1 + alpha^2) against u
+    (Thiaville et al., EPL 69, 990 (2005)); the nodal scheme approaches it as dx^2 (measured over 0.2 ns in a
+    200 nm wire: -3.6 % at 2.5 nm, -0.56 % at 1 nm, -0.14 % at 0.5 nm, -0.04 % at 0.25 nm), and the result does not depend on how the interval is split into
+    steps (it did when the torque was not perpendicular to the nodal m)."""
+    exact = 200.0 * (1 + 0.3 * 0.5) / (1 + 0.3**2)
+    errors = [wall_velocity(dx, backend) / exact - 1 for dx in (2.5e-9, 1.25e-9)]
+    assert -0.05 < errors[0] < errors[1] < 0
+    assert abs(errors[1]) < 0.01
+    assert np.log2(errors[0] / errors[1]) > 1.8
+    assert wall_velocity(2.5e-9, backend, steps=4) / exact - 1 == pytest.approx(errors[0], abs=1e-4)

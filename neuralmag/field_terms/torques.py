@@ -14,14 +14,69 @@ from neuralmag.field_terms.field_term import FieldTerm
 from neuralmag.forms.ir import MU0
 from neuralmag.forms.symbolic import N, Variable, dV
 
-__all__ = ["ZhangLiTorque", "SlonczewskiTorque", "MU_B", "E_CHARGE", "HBAR"]
+__all__ = ["ZhangLiTorque", "SlonczewskiTorque", "AdvectionTorque", "DriftDerivative", "MU_B", "E_CHARGE", "HBAR"]
 
 MU_B = 9.2740100783e-24  # Bohr magneton (J/T)
 E_CHARGE = 1.602176634e-19  # elementary charge (C)
 HBAR = 1.054571817e-34  # reduced Planck constant (J s)
 
 
-class ZhangLiTorque(FieldTerm):
+class DriftDerivative(FieldTerm):
+    r"""The nodal advective derivative :math:`\mathbf{g} = (\mathbf{u}\cdot\nabla)\mathbf{m}` (1/s) of a drift
+    velocity :math:`\mathbf{u}` given by an :class:`AdvectionTorque`: the :math:`M_s`-weighted projection with
+    the lumped mass, :math:`\int \mu_0 M_s\,\mathbf{g}\cdot\mathbf{v}\,\mathrm{d}V =
+    \int \mu_0 M_s\,(\mathbf{u}\cdot\nabla)\mathbf{m}\cdot\mathbf{v}\,\mathrm{d}V` (central differences
+    at interior nodes of a uniform material). Registered by the torque as ``g_<name>``."""
+
+    field_prefix = "g"
+
+    def __init__(self, torque: "AdvectionTorque"):
+        self.torque = torque
+
+    def l_expr(self, m, v, dim):
+        u = self.torque.drift(dim)
+        g = u.dot(N.i) * m.diff(N.x) + u.dot(N.j) * m.diff(N.y) + u.dot(N.k) * m.diff(N.z)
+        return MU0 * Variable("material__Ms", "c" * dim) * g.dot(v) * dV(dim)
+
+
+class AdvectionTorque(FieldTerm):
+    r"""Base of the Zhang–Li torques :math:`\boldsymbol{\tau} = -a\,\mathbf{m}\times(\mathbf{m}\times
+    \mathbf{g}) - b\,\mathbf{m}\times\mathbf{g}` with :math:`\mathbf{g} = (\mathbf{u}\cdot\nabla)\mathbf{m}`.
+
+    Discretised in two stages, like the LLG torque of the effective field: the nodal field
+    :math:`\mathbf{g}_n` (:class:`DriftDerivative`, registered as ``g_<name>``), then the cross products at the
+    nodes with the nodal rule (:math:`a, b` as :math:`M_s`-weighted averages of the adjacent cells). The nodal
+    torque is then exactly perpendicular to :math:`\mathbf{m}_n`, so the semi-discrete equation keeps
+    :math:`|\mathbf{m}_n| = 1`. (Integrating the cross products at Gauss points instead, with the
+    interpolated :math:`\mathbf{m}`, gives a torque with a component along :math:`\mathbf{m}_n`; the norm then
+    drifts within a step, and a wall moved by a current went 25 % less far in one 0.35 ns step than in seven
+    0.05 ns steps.) Subclasses define ``drift(dim)`` (the form-language :math:`\mathbf{u}`, m/s) and
+    ``coefficients(dim)`` (:math:`a, b`).
+    """
+
+    field_prefix = "tau"
+    quadrature_degree = "nodal"
+
+    def drift(self, dim):
+        raise NotImplementedError
+
+    def coefficients(self, dim):
+        raise NotImplementedError
+
+    def register(self, state, name: str | None = None) -> "AdvectionTorque":
+        name = name or self.default_name
+        DriftDerivative(self).register(state, name)
+        self.name = name
+        return super().register(state, name)
+
+    def l_expr(self, m, v, dim):
+        g = Variable(f"g_{getattr(self, 'name', self.default_name)}", "n" * dim, (3,))
+        a, b = self.coefficients(dim)
+        torque = -a * m.cross(m.cross(g)) - b * m.cross(g)
+        return MU0 * Variable("material__Ms", "c" * dim) * torque.dot(v) * dV(dim)
+
+
+class ZhangLiTorque(AdvectionTorque):
     r"""Zhang–Li spin-transfer torque of a current density :math:`\mathbf{j}` (A/m²) in the bulk:
 
     .. math::
@@ -30,28 +85,27 @@ class ZhangLiTorque(FieldTerm):
             (\mathbf{u}\cdot\nabla)\mathbf{m},
         \qquad \mathbf{u} = \frac{\mu_B P}{e M_s (1+\xi^2)}\,\mathbf{j}
 
-    (mumax3's convention; :math:`\mathbf{u}` is the drift velocity in m/s). State attributes: ``j``
+    (mumax3's convention; :math:`\mathbf{u}` is the drift velocity in m/s). A domain wall without transverse
+    anisotropy moves at :math:`-\mathbf{u}(1+\alpha\xi)/(1+\alpha^2)`. State attributes: ``j``
     (cell-wise current density, shape ``(3,)`` per cell or one vector for all, may be dynamic, e.g.
     ``lambda t: ...``), ``material.P`` (polarisation), ``material.xi`` (non-adiabaticity),
-    ``material.alpha``, ``material.Ms``.
+    ``material.alpha``, ``material.Ms``. Registering as ``name`` adds ``tau_<name>`` and the nodal
+    :math:`(\mathbf{u}\cdot\nabla)\mathbf{m}` as ``g_<name>`` (see :class:`AdvectionTorque`).
     """
 
     default_name = "zhangli"
-    field_prefix = "tau"
 
     def __init__(self, current: str = "j"):
         self.current = current
 
-    def l_expr(self, m, v, dim):
+    def drift(self, dim):
         c = "c" * dim
-        Ms, alpha = Variable("material__Ms", c), self.coefficient("material__alpha", dim)
-        P, xi = Variable("material__P", c), Variable("material__xi", c)
-        j = Variable(self.current, c, (3,))
-        u = MU_B * P / (E_CHARGE * Ms * (1 + xi**2)) * j
-        u_grad_m = u.dot(N.i) * m.diff(N.x) + u.dot(N.j) * m.diff(N.y) + u.dot(N.k) * m.diff(N.z)
-        torque = (-(1 + xi * alpha) / (1 + alpha**2) * m.cross(m.cross(u_grad_m))
-                  - (xi - alpha) / (1 + alpha**2) * m.cross(u_grad_m))
-        return MU0 * Ms * torque.dot(v) * dV(dim)
+        Ms, P, xi = Variable("material__Ms", c), Variable("material__P", c), Variable("material__xi", c)
+        return MU_B * P / (E_CHARGE * Ms * (1 + xi**2)) * Variable(self.current, c, (3,))
+
+    def coefficients(self, dim):
+        alpha, xi = self.coefficient("material__alpha", dim), Variable("material__xi", "c" * dim)
+        return (1 + xi * alpha) / (1 + alpha**2), (xi - alpha) / (1 + alpha**2)
 
 
 class SlonczewskiTorque(FieldTerm):

@@ -13,7 +13,7 @@ differentiable like every other term:
 from __future__ import annotations
 
 from neuralmag.field_terms.field_term import FieldTerm
-from neuralmag.field_terms.torques import E_CHARGE, HBAR
+from neuralmag.field_terms.torques import E_CHARGE, HBAR, AdvectionTorque
 from neuralmag.forms.ir import MU0
 from neuralmag.forms.symbolic import N, Variable, dV
 
@@ -44,7 +44,7 @@ class UbermagLLG(FieldTerm):
         return MU0 * Ms * torque.dot(v) * dV(dim)
 
 
-class VelocityZhangLi(FieldTerm):
+class VelocityZhangLi(AdvectionTorque):
     r"""Zhang–Li torque of the spin drift velocity :math:`\mathbf{u}` (m/s, state attribute ``zhangli_u``, a
     cell vector or a dynamic attribute) with non-adiabaticity :math:`\beta` (``material.zhangli_beta``):
 
@@ -61,17 +61,14 @@ class VelocityZhangLi(FieldTerm):
     """
 
     default_name = "zhangli"
-    field_prefix = "tau"
 
-    def l_expr(self, m, v, dim):
-        c = "c" * dim
-        Ms, alpha = Variable("material__Ms", c), self.coefficient("material__alpha", dim)
-        beta = Variable("material__zhangli_beta", c)
-        u = -Variable("zhangli_u", c, (3,))  # Ubermag's u is along the electron flow (see the docstring)
-        u_grad_m = u.dot(N.i) * m.diff(N.x) + u.dot(N.j) * m.diff(N.y) + u.dot(N.k) * m.diff(N.z)
-        torque = (-(1 + alpha * beta) / (1 + alpha**2) * m.cross(m.cross(u_grad_m))
-                  - (beta - alpha) / (1 + alpha**2) * m.cross(u_grad_m))
-        return MU0 * Ms * torque.dot(v) * dV(dim)
+    def drift(self, dim):
+        return -Variable("zhangli_u", "c" * dim, (3,))  # Ubermag's u is along the electron flow (see above)
+
+    def coefficients(self, dim):
+        alpha = self.coefficient("material__alpha", dim)
+        beta = Variable("material__zhangli_beta", "c" * dim)
+        return (1 + alpha * beta) / (1 + alpha**2), (beta - alpha) / (1 + alpha**2)
 
 
 class UbermagSlonczewski(FieldTerm):
