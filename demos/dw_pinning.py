@@ -64,6 +64,30 @@ def analytic(case: str) -> float:
     return float(MU0 * hp)
 
 
+def nucleation_field(case: str, cells: int = 800) -> float:
+    """µ0 H_n (T): the field along +x at which the uniform reversed rod (m = −x everywhere, the state left when
+    the wall leaves through phase I) becomes linearly unstable.
+
+    Small deviations u ⊥ x̂ cost ∫ A u'² + (K − µ0 Ms H / 2) u² dx, so µ0 H_n = 2 λ_min of
+    −(A u')' + K u = λ Ms u with free ends (linear elements, lumped mass; converged to 4 digits at 0.1 nm).
+    Without a wall the rod can only reverse by this instability, or, under a ramp, somewhat later.
+    """
+    from scipy.linalg import eigh
+
+    dx = LENGTH / cells
+    soft = -LENGTH / 2 + (np.arange(cells) + 0.5) * dx < 0
+    value = {key: np.where(soft & (flag in case), SOFT[key], HARD[key]) for key, flag in (("A", "a"), ("K", "k"),
+                                                                                         ("Js", "j"))}
+    stiffness = np.zeros((cells + 1, cells + 1))
+    potential, moment = np.zeros(cells + 1), np.zeros(cells + 1)
+    for c in range(cells):
+        stiffness[c:c + 2, c:c + 2] += value["A"][c] / dx * np.array([[1.0, -1.0], [-1.0, 1.0]])
+        potential[c:c + 2] += value["K"][c] * dx / 2
+        moment[c:c + 2] += value["Js"][c] / MU0 * dx / 2
+    lowest = eigh(stiffness + np.diag(potential), np.diag(moment), eigvals_only=True, subset_by_index=[0, 0])[0]
+    return 2.0 * lowest
+
+
 class Rod:
     """The rod on a 1D mesh of ``n`` cells (cell size 80 nm / n) with exchange, uniaxial anisotropy and an
     applied field. The state is built once; :meth:`set_case` only replaces material values, so the generated
@@ -392,6 +416,7 @@ def main(argv=None):
                        n_dyn_expelled=sum(bool(np.isfinite(dyn[c]["expelled"])) for c in pinned),
                        max_rel_err_dyn_held=max([e for e, c in zip(errs_dyn, pinned)
                                                  if not np.isfinite(dyn[c]["expelled"])], default=nan))
+    cols["nucleation"] = [nucleation_field(c) for c in CASES]  # of the rod without a wall (see nucleation_field)
     cols["paper"] = [PAPER.get(c, nan) for c in CASES]
     cols["magnum_af"] = [MAGNUMAF.get(c, nan) for c in CASES]
     cols["rel_err_paper"] = [rel_err(PAPER.get(c, nan), analytic(c)) for c in CASES]

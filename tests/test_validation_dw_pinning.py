@@ -98,3 +98,18 @@ def test_full_demo_with_dynamic_ramp(float64, tmp_path):
     assert np.all(cols["dynamic"][held] >= cols["qs_80"][held])
     assert np.all(cols["dynamic"][held] <= cols["qs_80"][held] + 0.02)
     assert np.all(cols["dynamic"][~pinned] < 0.1)  # j, none: the wall leaves at once (0.07 T: travel time)
+
+
+def test_nucleation_field_of_the_rod_without_a_wall():
+    """The linear instability field of the uniformly reversed rod (what is left when the wall leaves through
+    phase I): the uniform mode 2K/Js for a homogeneous rod, converged values, and in case kj a field above
+    Eq. 28, so that a rod that lost its wall cannot show the pinning field by nucleation (docs: kj)."""
+    mu0 = 4e-7 * np.pi
+    assert dw.nucleation_field("none", 80) == pytest.approx(2 * 1e6 * mu0 / 1.0, rel=1e-12)
+    kj = dw.nucleation_field("kj", 800)
+    assert abs(dw.nucleation_field("kj", 80) - kj) < 2e-4
+    assert kj == pytest.approx(1.1321, abs=2e-4)
+    assert kj > 1.1 * dw.analytic("kj")
+    # the soft-K cases with a soft exchange nucleate below Eq. 28: a new wall forms and is pinned again
+    assert dw.nucleation_field("k", 800) < dw.analytic("k")
+    assert dw.nucleation_field("akj", 800) < dw.analytic("akj")
