@@ -174,7 +174,7 @@ class MinDriver(_Minimising):
 
 
 class RelaxDriver(Driver):
-    """Relaxation by the damping-only LLG equation (:meth:`~neuralmag.LLGSolver.relax`, :math:`\alpha = 1`,
+    r"""Relaxation by the damping-only LLG equation (:meth:`~neuralmag.LLGSolver.relax`, :math:`\alpha = 1`,
     no precession), mumax3's ``relax`` counterpart, until the relative torque
     :math:`\max_n|\mathbf{m}_n\times\mathbf{h}_n|/|\mathbf{h}_n|` is below ``tol`` (default 1e-10).
 
