@@ -223,6 +223,13 @@ class Trainer:
         self.opt = self._optimizer("pred")
 
     # ----------------------------------------------------------------- stage 1
+    def _descend(self, loss) -> float:
+        """One optimiser step on ``loss``; returns its value."""
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+        return loss.item()
+
     def ae_epoch(self, epoch: int, bar=None):
         torch, cfg = self.torch, self.cfg
         for g in self.opt.param_groups:
@@ -233,10 +240,7 @@ class Trainer:
         for i in range(0, len(order), cfg.ae_batch):
             x = self.x_train[order[i:i + cfg.ae_batch]]
             loss, _ = ae_loss(self.params, x, self.nn, cfg.mz_weight, unit)
-            self.opt.zero_grad()
-            loss.backward()
-            self.opt.step()
-            total, n = total + loss.item() * len(x), n + len(x)
+            total, n = total + self._descend(loss) * len(x), n + len(x)
             if bar is not None:
                 bar.set_postfix_str(f"epoch {epoch + 1}/{cfg.ae_epochs} loss {total / n:.4f}", refresh=False)
                 bar.update(len(x))
@@ -294,10 +298,7 @@ class Trainer:
                 noise = cfg.pred_noise * torch.randn(zi[:, :cfg.history].shape, generator=self.gen)
                 zi = torch.cat([zi[:, :cfg.history] + noise, zi[:, cfg.history:]], 1)
             loss = lookahead_loss(self.params, h[idx], zi, self.nn, cfg.history)
-            self.opt.zero_grad()
-            loss.backward()
-            self.opt.step()
-            total, n = total + loss.item() * len(idx), n + len(idx)
+            total, n = total + self._descend(loss) * len(idx), n + len(idx)
         if bar is not None:
             bar.set_postfix_str(f"loss {total / n:.2e}", refresh=False)
             bar.update()

@@ -38,6 +38,8 @@ runtime operations are differentiable with respect to ``m``, ``material.Ms`` and
 
 from __future__ import annotations
 
+import numpy as np
+
 from neuralmag.field_terms import newell
 from neuralmag.field_terms.field_term import FieldTerm
 from neuralmag.forms.ir import MU0
@@ -74,9 +76,12 @@ class FFTConvolution:
         # the order the transforms leave them (see forward): every FFT then runs along the contiguous last
         # axis, which XLA:CPU and PyTorch transform 1.5-2x faster than a strided one (benchmarks page).
         nd = len(self.n)
-        kept = tuple(a for a in range(nd) if a not in self.axes)
-        self._perm = (nd,) + kept + self.axes
+        self._kept = tuple(a for a in range(nd) if a not in self.axes)
+        self._perm = (nd,) + self._kept + self.axes
         self._unperm = tuple(sorted(range(nd + 1), key=self._perm.__getitem__))
+        # mesh axes of a spectrum's trailing FFT axes in array order: forward rotates them right len(axes) - 1
+        # times, which is once to the left
+        self._spectral_order = self.axes[1:] + self.axes[:1]
 
     # ------------------------------------------------------------------ nodes <-> cells
     def cell_average(self, x):
@@ -124,7 +129,7 @@ class FFTConvolution:
     def inverse(self, x):
         """Cell array (trailing value axis) from a spectrum: the inverse of :meth:`forward`, cropping each
         axis to the mesh as soon as it is transformed back."""
-        order, k = self._spectral_order(), len(self.axes)
+        order, k = list(self._spectral_order), len(self.axes)
         for i in range(k):
             if i:
                 x, order = self.fft.moveaxis(x, -k, -1), order[1:] + order[:1]
@@ -132,22 +137,12 @@ class FFTConvolution:
             x = self.fft.crop(transform(x, self.shape[order[-1]], -1), -1, self.n[order[-1]])
         return self.fft.permute(x, self._unperm)
 
-    def _spectral_order(self):
-        """Mesh axes of the trailing FFT axes of a spectrum, in array order (the first rotated last)."""
-        order = list(self.axes)
-        for _ in range(len(order) - 1):
-            order = order[-1:] + order[:-1]
-        return order
-
     def spectral_layout(self, spectrum):
         """A kernel spectrum ``(ncomp,) + spectral shape`` in mesh axis order (as
         :func:`neuralmag.field_terms.newell.real_spectrum` returns it, NumPy) rearranged to the layout of
         :meth:`forward`."""
-        import numpy as np
-
-        nd = len(self.n)
-        kept = [a for a in range(nd) if a not in self.axes]
-        return np.ascontiguousarray(np.transpose(spectrum, [0] + [1 + a for a in kept + self._spectral_order()]))
+        order = (0,) + tuple(1 + a for a in self._kept + self._spectral_order)
+        return np.ascontiguousarray(np.transpose(spectrum, order))
 
     def tensor_product(self, kernel, x, zero=()):
         r"""Spectrum of :math:`N * \mathbf{x}` for a symmetric tensor kernel (6 real spectra

@@ -58,16 +58,17 @@ class AdvectionTorque(FieldTerm):
     quadrature_degree = "nodal"
 
     def drift(self, dim):
-        raise NotImplementedError
+        """The drift velocity :math:`\\mathbf{u}` (m/s) as a form-language vector; defined by subclasses."""
+        raise NotImplementedError(f"{type(self).__name__} must define drift(dim)")
 
     def coefficients(self, dim):
-        raise NotImplementedError
+        """The coefficients :math:`a, b` of the torque; defined by subclasses."""
+        raise NotImplementedError(f"{type(self).__name__} must define coefficients(dim)")
 
     def register(self, state, name: str | None = None) -> "AdvectionTorque":
         name = name or self.default_name
         DriftDerivative(self).register(state, name)
-        self.name = name
-        return super().register(state, name)
+        return super().register(state, name)  # sets self.name, which l_expr reads, before compiling
 
     def l_expr(self, m, v, dim):
         g = Variable(f"g_{getattr(self, 'name', self.default_name)}", "n" * dim, (3,))
