@@ -7,6 +7,12 @@ import math
 import torch
 import torchdiffeq
 
+from neuralmag.backends.torch import rk
+
+#: adaptive solvers whose forward-only solves run on :mod:`neuralmag.backends.torch.rk` (torchdiffeq's stage
+#: arithmetic costs as much as the RHS on the CPU); gradient solves use torchdiffeq
+FORWARD_TABLEAUS = {"dopri5": rk.DOPRI5, "bosh3": rk.BOSH3}
+
 SOLVERS = {
     "Dopri5": ("dopri5", True),
     "Dopri8": ("dopri8", True),
@@ -65,6 +71,18 @@ class Integrator:
         return {"first_step": initial_step(self.f, t0, y0, t1, args)}
 
     def __call__(self, y0, ts, args):
+        """Forward-only solve (no autograd graph): ``(ys, accepted steps, ok)``."""
+        tableau = FORWARD_TABLEAUS.get(self.method)
+        if tableau is not None:
+            ts = torch.as_tensor(ts, dtype=y0.dtype, device=y0.device)
+            with torch.no_grad():
+                first = initial_step(self.f, ts[0], y0, ts[-1], args)
+                res = rk.integrate(lambda t, y: self.f(t, y, args), y0, ts, tableau, self.rtol, self.atol, first,
+                                   self.max_steps)
+            self.nfe, self.steps = res.nfe + 1, res.steps  # + the rate of initial_step
+            if not res.ok:
+                return y0[None].expand(len(ts), *y0.shape), self.steps, False
+            return res.ys, self.steps, True
         with torch.no_grad():
             try:
                 ys = self.differentiable(y0, ts, args)
