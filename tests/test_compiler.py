@@ -364,15 +364,19 @@ def test_generated_source_is_straight_line(term, dim, pbc, kernel_backend):
 
 
 def test_generated_field_ends_with_lumped_mass(backend):
-    """A2: one accumulation line per (local node, component) and a final division by the mass."""
+    """A2: one accumulation line per (local node, component) and a final division by the mass. The torch
+    printer batches components whose expressions agree (exchange): one line per local node on whole vectors."""
     source = nm.kernel_source(nm.ExchangeField, dim=3, backend=backend)
     h_source = source.split("def E(")[0]
     if backend == "torch":
-        assert sum(h_source.count(f"h{j}[") for j in range(3)) == 8 * 3
-        assert "h0[:-1, :-1, :-1] += " in h_source and "h2[1:, 1:, 1:] += " in h_source
+        assert sum(h_source.count(f"h{j}[") for j in range(3)) == 0
+        assert h_source.count("h[") == 8 and "h[:-1, :-1, :-1] += " in h_source and "h[1:, 1:, 1:] += " in h_source
+        assert "h = torch.zeros_like(m)" in h_source
+        dmi = nm.kernel_source(nm.InterfaceDMIField, dim=3, backend=backend).split("def E(")[0]
+        assert sum(dmi.count(f"h{j}[") for j in range(3)) == 8 * 3 and "stack([h0, h1, h2], -1)" in dmi
     else:
         assert sum(h_source.count(f"h{j} = h{j} + jnp.pad(") for j in range(3)) == 8 * 3
-    assert "h = " in h_source and "stack([h0, h1, h2], -1)" in h_source
+        assert "h = " in h_source and "stack([h0, h1, h2], -1)" in h_source
     assert h_source.strip().splitlines()[-1].strip().startswith("return h/")
 
 
@@ -468,3 +472,45 @@ def test_kernel_docstrings_name_the_requested_term():
     source = nm.kernel_source(MyExchange, dim=1, backend="torch")
     assert "Effective field of MyExchange" in source
     assert "ExchangeField" not in source.replace("MyExchange", "")
+
+
+# ----------------------------------------------------------------------------- (f) IR passes
+@pytest.mark.parametrize("dim, pbc", [(1, (False,)), (2, (False, False)), (2, (True, False)), (3, (False, True, True))])
+def test_batch_components_pass_is_exact(dim, pbc):
+    """The torch printer's component batching (ir.batch_components) turns the exchange kernel into one
+    statement per local node on whole vectors, with the same numbers as the component-wise kernel, periodic
+    axes included; kernels whose components differ (DMI, anisotropy) pass through unchanged."""
+    torch = pytest.importorskip("torch")
+    from neuralmag.backends.torch.backend import TorchKernelPrinter
+    from neuralmag.forms import ir
+
+    class Unbatched(TorchKernelPrinter):
+        passes = ()
+
+    kernel = compile_term(nm.ExchangeField(), CompileOptions(dim, pbc)).kernels["h"]
+    batched = ir.batch_components(kernel)
+    assert batched is not kernel
+    assert sum(isinstance(s, ir.Accumulate) for s in batched.body) == 2 ** dim + 2 ** dim  # h and the mass
+    sources = {"batched": TorchKernelPrinter().print_kernel(kernel), "plain": Unbatched().print_kernel(kernel)}
+    assert not any(isinstance(s, ir.Load) and s.source == "m" and s.component is not None for s in batched.body)
+    assert "m[:-1, 0]" in sources["plain"] or "m[:-1, :-1, 0]" in sources["plain"] or "m)[:, :, 0]" in sources["plain"] \
+        or ", 0]" in sources["plain"].split("mass =")[0]
+    assert ", 0]" not in sources["batched"].split("mass =")[0]
+    rng = np.random.default_rng(11)
+    cells = (5, 4, 3)[:dim]
+    nodes = tuple(n if p else n + 1 for n, p in zip(cells, pbc))
+    args = {"dx": torch.tensor([2e-9, 3e-9, 1.5e-9], dtype=torch.float64),
+            "m": torch.tensor(rng.normal(size=nodes + (3,))),
+            "material__A": torch.tensor(rng.uniform(1e-11, 2e-11, cells)),
+            "material__Ms": torch.tensor(rng.uniform(5e5, 9e5, cells)),
+            "rho": torch.tensor((rng.uniform(size=cells) > 0.2).astype(float))}
+    results = {}
+    for label, source in sources.items():
+        namespace = {"torch": torch}
+        exec(source, namespace)
+        results[label] = namespace["h"](*[args[a] for a in kernel.args]).numpy()
+    scale = np.abs(results["plain"]).max()
+    assert scale > 0 and np.abs(results["batched"] - results["plain"]).max() <= 1e-14 * scale
+    for term in (nm.InterfaceDMIField(), nm.UniaxialAnisotropyField()):
+        other = compile_term(term, CompileOptions(3)).kernels["h"]
+        assert ir.batch_components(other) is other

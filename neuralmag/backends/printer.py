@@ -55,6 +55,8 @@ class KernelPrinter(ABC):
 
     module = ""  # name of the array module inside generated code
     expression_printer = None  # instance of a SymPy printer with ExpressionPrinterMixin
+    #: IR → IR passes (:mod:`neuralmag.forms.ir`) this backend wants before printing
+    passes = ()
 
     # ---------------------------------------------------------------- index helpers
     @staticmethod
@@ -126,6 +128,8 @@ class KernelPrinter(ABC):
         raise TypeError(f"Unknown IR statement {stmt!r}")
 
     def print_kernel(self, kernel: Kernel) -> str:
+        for rewrite in self.passes:
+            kernel = rewrite(kernel)
         lines = [f"def {kernel.name}({', '.join(kernel.args)}):"]
         if kernel.doc:
             lines.append(f'    """{kernel.doc}"""')

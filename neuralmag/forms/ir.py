@@ -277,3 +277,108 @@ def lower_energy(element: ElementExpressions, symbols: FlatSymbols, dim: int, pb
     else:
         body.append(Return(SUM(cell_energy)))
     return Kernel(name, args, body, dim, tuple(pbc), doc)
+
+
+# ------------------------------------------------------------------------------------------ optional IR passes
+def batch_components(kernel: Kernel) -> Kernel:
+    r"""IR pass: assemble a field whose three components follow *the same* per-cell expression in one array.
+
+    Forms such as exchange, :math:`\sum_j A\,\nabla m_j\cdot\nabla v_j`, give per local node the same expression
+    for every component :math:`j`, each reading only component :math:`j` of the nodal vector. Lowered
+    component-wise this is three accumulators and three copies of every statement; here the copies are
+    replaced by one statement on the whole vector slice (``m[:-1, :-1]`` instead of ``m[:-1, :-1, 0]``), with
+    spatial scalars (cell fields such as :math:`A\rho`) broadcast by a trailing axis. The arithmetic is
+    identical; eagerly executed backends (PyTorch) issue a third of the array operations. A kernel whose
+    component expressions differ (DMI, anisotropies, cross products) or which the pass does not recognise is
+    returned unchanged.
+    """
+    body = kernel.body
+    stack = [s for s in body if isinstance(s, Assign) and isinstance(s.expr, STACK)]
+    if len(stack) != 1 or len(stack[0].expr.args) != 3:
+        return kernel
+    stack = stack[0]
+    comps = [str(a) for a in stack.expr.args]
+    zeros = {s.target: s for s in body if isinstance(s, Zeros) and s.target in comps}
+    if len(zeros) != 3 or any(z.component != 0 for z in zeros.values()) or len({z.like for z in zeros.values()}) != 1:
+        return kernel
+    accumulations = [s for s in body if isinstance(s, Accumulate) and s.target in comps]
+    if any(s.component is not None for s in accumulations):
+        return kernel
+    if any(any(str(x) in comps for x in s.expr.free_symbols) for s in body if isinstance(s, Assign) and s is not stack):
+        return kernel
+
+    loads = {s.target: s for s in body if isinstance(s, Load)}
+    vector_loads = {t: s for t, s in loads.items() if s.spatial and s.node is not None and s.component is not None}
+    # symbols that are plain numbers (dx[k] and expressions of them) need no broadcasting; temporaries that
+    # read vector components cannot be shared between the components
+    scalar = {t for t, s in loads.items() if not s.spatial}
+    per_component = set()
+    for s in body:
+        if isinstance(s, Assign) and s is not stack:
+            names = {str(x) for x in s.expr.free_symbols}
+            if names & (set(vector_loads) | per_component):
+                per_component.add(s.target)
+            elif names <= scalar:
+                scalar.add(s.target)
+
+    by_node = {}
+    for s in accumulations:
+        by_node.setdefault(s.node, {}).setdefault(comps.index(s.target), []).append(s.value)
+    placeholders = {}  # (source, node) -> symbol standing for the whole vector at that local node
+    batched = []
+    for node, per_comp in by_node.items():
+        if sorted(per_comp) != [0, 1, 2] or len({len(v) for v in per_comp.values()}) != 1:
+            return kernel
+        for k in range(len(per_comp[0])):
+            forms = []
+            for c in range(3):
+                value = per_comp[c][k]
+                if {str(x) for x in value.free_symbols} & per_component:
+                    return kernel
+                swap = {}
+                for x in value.free_symbols:
+                    load = vector_loads.get(str(x))
+                    if load is None:
+                        continue
+                    if load.component != c:
+                        return kernel
+                    key = (load.source, load.node)
+                    if key not in placeholders:
+                        placeholders[key] = sp.Dummy(f"{load.source}_{''.join(map(str, load.node))}")
+                    swap[x] = placeholders[key]
+                forms.append(value.xreplace(swap))
+            if not (forms[0] == forms[1] == forms[2]):
+                return kernel
+            batched.append((node, forms[0]))
+
+    slices = {p: key for key, p in placeholders.items()}
+    namer = _Namer(set(kernel.args) | {getattr(s, "target", None) for s in body})
+    new_loads, swap = [], {}
+    for _, expr in batched:
+        for x in sorted(expr.free_symbols, key=str):
+            if x in swap or str(x) in scalar:
+                continue
+            if x in slices:
+                source, node = slices[x]
+                swap[x] = namer(x, x.name)
+                new_loads.append(Load(swap[x].name, source, node, None))
+            else:  # a cell field or a per-cell temporary: broadcast over the component axis
+                swap[x] = namer(x, f"{x.name}_v")
+                new_loads.append(Assign(swap[x].name, LAST_AXIS(x)))
+    h, like = str(stack.target), zeros[comps[0]].like
+    new_body, placed = [], False
+    for s in body:
+        if s in zeros.values() or s is stack or (isinstance(s, Accumulate) and s.target in comps):
+            if not placed:
+                new_body += new_loads + [Zeros(h, like, None)]
+                new_body += [Accumulate(h, node, None, expr.xreplace(swap)) for node, expr in batched]
+                placed = True
+            continue
+        new_body.append(s)
+    used = set()
+    for s in new_body:
+        for attr in ("expr", "value"):
+            if hasattr(s, attr):
+                used |= {str(x) for x in getattr(s, attr).free_symbols}
+    new_body = [s for s in new_body if not (isinstance(s, Load) and s.target in vector_loads and s.target not in used)]
+    return Kernel(kernel.name, kernel.args, new_body, kernel.dim, kernel.pbc, kernel.doc)

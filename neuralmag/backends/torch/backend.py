@@ -8,6 +8,7 @@ from sympy.printing.pytorch import TorchPrinter
 
 from neuralmag.backends.base import BackendBase
 from neuralmag.backends.printer import ExpressionPrinterMixin, KernelPrinter
+from neuralmag.forms.ir import batch_components
 
 
 class _TorchExpressionPrinter(ExpressionPrinterMixin, TorchPrinter):
@@ -17,6 +18,9 @@ class _TorchExpressionPrinter(ExpressionPrinterMixin, TorchPrinter):
 class TorchKernelPrinter(KernelPrinter):
     module = "torch"
     expression_printer = _TorchExpressionPrinter({"strict": True})
+    # eager execution pays per array operation: one statement per vector instead of per component
+    # (XLA fuses the component statements anyway, so the JAX printer keeps the IR as lowered)
+    passes = (batch_components,)
 
     def roll(self, source, axes, shift):
         return f"torch.roll({source}, {(shift,) * len(axes)}, dims={tuple(axes)})"
