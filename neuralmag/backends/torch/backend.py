@@ -27,7 +27,9 @@ class TorchKernelPrinter(KernelPrinter):
 
     def accumulate(self, stmt, kernel):
         index, value = self.accumulate_target(stmt, kernel)
-        return f"{stmt.target}{index} += {value}"
+        # in place on the view: `x[i] += v` would also copy the view back into x (__setitem__), a second
+        # pass over the slice
+        return f"{stmt.target}{index}.add_({value})"
 
 
 class TorchBackend(BackendBase):
