@@ -125,11 +125,18 @@ def _checkpointed(f, y0, ts, args, integ):
     """Discretise-then-optimise with one checkpoint per accepted solver step.
 
     The forward pass runs without an autograd graph and keeps, per accepted step, its start time, size and start
-    state (|y| numbers per step instead of the recorded graph of the step's RHS evaluations); the backward pass replays the steps last to first, each from its stored state with its stored
-    size (so it takes exactly the same step), and pulls the cotangent back through it with a vector–Jacobian
-    product. Memory: one step's graph plus the stored states (flat in the horizon, measured in
-    benchmarks/results/adjoint_memory.md); time: about one extra forward.
+    state (|y| numbers per step instead of the recorded graph of the step's RHS evaluations); the backward pass
+    replays the steps last to first, each from its stored state with its stored size, and pulls the cotangent
+    back through it with a vector–Jacobian product. Memory: one step's graph plus the stored states (flat in the
+    horizon, measured in benchmarks/results/adjoint_memory.md); time: about one extra forward.
+
+    Dopri5 and Bosh3 step with :mod:`neuralmag.backends.torch.rk` (whose steps end exactly on the output times),
+    and the replay is :func:`rk.step`, the same arithmetic; the other solvers step with torchdiffeq.
     """
+    tableau = FORWARD_TABLEAUS.get(integ.method)
+    if tableau is not None:
+        return _checkpointed_rk(f, y0, ts, args, integ, tableau)
+
     def odeint(y, t_a, t_b, a, first_step=None):
         options = dict(integ._options())
         if integ.adaptive and first_step is not None:
@@ -191,6 +198,60 @@ def _checkpointed(f, y0, ts, args, integ):
             return (grad_y, *grad_a)
 
     if not torch.is_grad_enabled():  # a plain forward (e.g. LLGSolver.step): no tape needed
+        import types
+
+        return PerStep.forward(types.SimpleNamespace(), y0, *args)
+    return PerStep.apply(y0, *args)
+
+
+def _checkpointed_rk(f, y0, ts, args, integ, tableau):
+    """:func:`_checkpointed` for the solvers of :mod:`neuralmag.backends.torch.rk`: the forward pass is one
+    :func:`rk.integrate` over all output times, recording ``(t, h, y)`` of every accepted step; the backward pass
+    replays each step with :func:`rk.step` (the steps ending on an output time end there exactly, so no
+    interpolation enters)."""
+    ts = torch.as_tensor(ts, dtype=y0.dtype, device=y0.device)
+    times = [float(t) for t in ts]
+
+    class PerStep(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, y0, *a):
+            tape = []
+            first = initial_step(f, ts[0], y0, ts[-1], a)
+            res = rk.integrate(lambda t, y: f(t, y, a), y0, ts, tableau, integ.rtol, integ.atol, first,
+                               integ.max_steps, on_accept=lambda t, h, y, t_end: tape.append((t, h, y, t_end)))
+            integ.nfe, integ.steps = res.nfe + 1, res.steps
+            if not res.ok:
+                raise AssertionError("step-size underflow, non-finite values or too many steps")
+            ctx.tape, ctx.a = tape, a
+            return res.ys
+
+        @staticmethod
+        def backward(ctx, grad_ys):
+            a = ctx.a
+            need = [i for i, x in enumerate(a) if ctx.needs_input_grad[1 + i]]
+            grad_a = [None] * len(a)
+            # step k ends on output time i: ends[k] = i (integrate sets the end time to ts[i] exactly)
+            index = {t: i for i, t in enumerate(times)}
+            ends = {k: index.get(t_end) for k, (_, _, _, t_end) in enumerate(ctx.tape)}
+            grad_y = grad_ys[-1]
+            for k in reversed(range(len(ctx.tape))):
+                t, h, y_k, _ = ctx.tape[k]
+                with torch.enable_grad():
+                    y_in = y_k.detach().requires_grad_(True)
+                    a_in = tuple(x.detach().requires_grad_(True) if j in need else x for j, x in enumerate(a))
+                    y_out = rk.step(lambda tt, yy: f(tt, yy, a_in), t, y_in, h, tableau, ts.dtype)
+                    g = torch.autograd.grad(y_out, (y_in, *[a_in[j] for j in need]), grad_y, allow_unused=True)
+                grad_y = g[0]
+                for j, gj in zip(need, g[1:]):
+                    if gj is not None:
+                        grad_a[j] = gj if grad_a[j] is None else grad_a[j] + gj
+                # the state at the start of step k is the output at time ts[i] if the step before ended there
+                i = ends.get(k - 1) if k > 0 else 0
+                if i is not None and i < len(times) - 1:
+                    grad_y = grad_y + grad_ys[i]
+            return (grad_y, *grad_a)
+
+    if not torch.is_grad_enabled():
         import types
 
         return PerStep.forward(types.SimpleNamespace(), y0, *args)

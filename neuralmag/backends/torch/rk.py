@@ -96,11 +96,13 @@ class Result:
 
 @torch.no_grad()
 def integrate(f, y0: torch.Tensor, ts, tableau: Tableau, rtol: float, atol: float, first_step: float,
-              max_steps: int = 1_000_000) -> Result:
+              max_steps: int = 1_000_000, on_accept=None) -> Result:
     """Integrate ``dy/dt = f(t, y)`` from ``ts[0]`` with adaptive steps and return ``y`` at every ``ts[i]``.
 
     ``f`` is called with ``t`` as a 0-d tensor of the dtype of ``ts`` (as torchdiffeq does) and ``y`` of the shape
-    of ``y0``. ``ts`` must increase strictly.
+    of ``y0``. ``ts`` must increase strictly. ``on_accept(t, h, y, t_end)``, if given, is called with the start
+    time, size, start state and end time of every accepted step (the checkpoint adjoint replays them with
+    :func:`step`); ``t_end`` is exactly ``ts[i]`` for a step that ends on an output time.
     """
     t_dtype = ts.dtype if isinstance(ts, torch.Tensor) else y0.dtype
     times = [float(t) for t in ts]
@@ -140,8 +142,11 @@ def integrate(f, y0: torch.Tensor, ts, tableau: Tableau, rtol: float, atol: floa
                 dt = h * DFACTOR
                 continue
             if ratio <= 1:
+                t_new = t_out if clipped else t + h
+                if on_accept is not None:
+                    on_accept(t, h, y.view(shape), t_new)
                 proposal = dt
-                t, y = (t_out if clipped else t + h), y_new
+                t, y = t_new, y_new
                 steps += 1
                 if fsal:
                     stages[0] = stages[s - 1]
@@ -155,3 +160,21 @@ def integrate(f, y0: torch.Tensor, ts, tableau: Tableau, rtol: float, atol: floa
                 dt = h * min(IFACTOR, max(SAFETY * ratio ** (-1 / tableau.order), DFACTOR))
         out.append(y.view(shape))
     return Result(torch.stack(out), nfe, steps, bool(torch.isfinite(y).all()))
+
+
+def step(f, t: float, y: torch.Tensor, h: float, tableau: Tableau, t_dtype=None) -> torch.Tensor:
+    """One step of size ``h`` from ``(t, y)``: the propagated solution, differentiable (autograd) with respect
+    to ``y`` and whatever ``f`` closes over. Same arithmetic as :func:`integrate` (stages kept in a list, not
+    written into a preallocated array, so that autograd may save them)."""
+    t_dtype = t_dtype or y.dtype
+    stages = []
+    for i in range(len(tableau.b)):
+        if i == 0:
+            y_i = y
+        else:
+            coeff = y.new_tensor(tableau.a[i]) * h
+            y_i = torch.tensordot(coeff, torch.stack(stages), 1) + y
+        if i == len(tableau.b) - 1 and tableau.fsal:
+            return y_i
+        stages.append(f(torch.tensor(t + tableau.c[i] * h, dtype=t_dtype, device=y.device), y_i))
+    return torch.tensordot(y.new_tensor(tableau.b) * h, torch.stack(stages), 1) + y
