@@ -153,7 +153,7 @@ class FFTConvolution:
         k = [None if i in zero else kernel[i] for i in range(6)]
 
         def row(*terms):
-            products = [c * v for c, v in terms if c is not None]
+            products = [self.fft.real_times(c, v) for c, v in terms if c is not None]
             return sum(products[1:], products[0]) if products else 0.0 * X
 
         return self.backend.stack([row((k[0], X), (k[3], Y), (k[4], Z)),

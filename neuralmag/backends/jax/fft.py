@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-__all__ = ["rfftn", "irfftn", "rfft", "irfft", "fft", "ifft", "crop", "roll", "pad", "permute", "moveaxis"]
+__all__ = ["rfftn", "irfftn", "rfft", "irfft", "fft", "ifft", "crop", "roll", "pad", "permute", "moveaxis", "real_times"]
 
 
 def rfftn(x, shape, axes):
@@ -66,3 +66,8 @@ def permute(x, order):
 def moveaxis(x, source: int, destination: int):
     """``x`` with axis ``source`` moved to position ``destination``, the others in their order."""
     return jnp.moveaxis(x, source, destination)
+
+
+def real_times(c, z):
+    """Product of a real array ``c`` (a kernel spectrum) and a complex array ``z`` of the same shape."""
+    return c * z

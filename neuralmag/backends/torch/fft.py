@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["rfftn", "irfftn", "rfft", "irfft", "fft", "ifft", "crop", "roll", "pad", "permute", "moveaxis"]
+__all__ = ["rfftn", "irfftn", "rfft", "irfft", "fft", "ifft", "crop", "roll", "pad", "permute", "moveaxis", "real_times"]
 
 
 def rfftn(x, shape, axes):
@@ -69,3 +69,11 @@ def permute(x, order):
 def moveaxis(x, source: int, destination: int):
     """``x`` with axis ``source`` moved to position ``destination``, the others in their order."""
     return torch.movedim(x, source, destination)
+
+
+def real_times(c, z):
+    """Product of a real array ``c`` (a kernel spectrum) and a complex array ``z`` of the same shape.
+
+    ``c * z`` would first convert ``c`` to a complex copy (type promotion, one more pass over memory per
+    product); here the real and imaginary parts of ``z`` (a view) are scaled directly."""
+    return torch.view_as_complex(torch.view_as_real(z) * c.unsqueeze(-1))
