@@ -295,9 +295,9 @@ def _mesh(dim, n):
     return f"{n}² film" if dim == 2 else f"{n}³ cube"
 
 
-def ratio_table(recs):
-    full = [r for r in recs if r.get("mode") == "full" and "per_rhs_ms" in r]
-    index = {(r["dim"], r["n"], r["dtype"], series(r)): r["per_rhs_ms"] for r in full}
+def ratio_table(recs, key="per_rhs_ms"):
+    full = [r for r in recs if r.get("mode") == "full" and key in r]
+    index = {(r["dim"], r["n"], r["dtype"], series(r)): r[key] for r in full}
     have = {series(r) for r in full}
     pairs = [(a, b) for a, b in RATIOS if a in have and b in have]
     rows = sorted({(r["dim"], r["n"], r["dtype"]) for r in full})
@@ -309,6 +309,15 @@ def ratio_table(recs):
             vals.append("–" if x is None or y is None else f"{x / y:.2f}")
         head.append(f"| {_mesh(dim, n)} | {dtype} | " + " | ".join(vals) + " |")
     return "\n".join(head) + "\n"
+
+
+def with_wall_per_ps(recs):
+    """Adds ``wall_ms_per_ps`` (wall time of the timed integration per simulated picosecond) to the LLG runs:
+    codes whose controllers take different numbers of steps compare per simulated time, not only per RHS."""
+    for r in recs:
+        if r.get("mode") == "full" and r.get("wall_s") and r.get("t_sim"):
+            r["wall_ms_per_ps"] = 1e3 * r["wall_s"] / (r["t_sim"] * 1e12)
+    return recs
 
 
 def first_field_table(recs):
@@ -385,6 +394,7 @@ def plot(recs, path: Path) -> bool:
 
 def report(out: Path) -> str:
     metas, recs = load(out)
+    recs = with_wall_per_ps(recs)
     write_csv(recs, out / "rhs.csv")
     have_png = plot(recs, out / "rhs.png")
     meta = next((m for m in metas if m.get("kind") == "meta"), {})
@@ -418,6 +428,13 @@ Zeeman; each code's adaptive RK (Dopri5 / RKF45, rtol = atol = 1e-5). Method: do
 ## Ratios of the per-RHS times (ours / peer, code / floor; < 1: the first is faster)
 
 {ratio_table(recs)}
+## Wall time per simulated time (ms per ps of the timed integration) and its ratios
+
+The per-RHS time times the RHS evaluations each code's step-size controller needed (column n_rhs in rhs.csv);
+the floors simulate nothing.
+
+{table(recs, 'wall_ms_per_ps', '')}
+{ratio_table([r for r in recs if not series(r).startswith('floor')], 'wall_ms_per_ps')}
 ## Bare RHS call in a loop (ms, median)
 
 {table(recs, 'rhs_loop_ms', '')}

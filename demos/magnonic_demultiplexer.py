@@ -413,7 +413,7 @@ def plot(problem: Problem, data: np.ndarray, weights, power, path):
     ax = axes[0, 0]
     ax.plot(data[:, 0], data[:, 1], "o-", ms=3, color="k")
     ax.set_xlabel("iteration")
-    ax.set_ylabel("loss  −log C1 − log C2")
+    ax.set_ylabel("loss  −log C1 − log C2" if problem.tau is None else f"loss  (smooth max, τ = {problem.tau:g})")
     ax.set_title(f"{nm.config.backend}", fontsize=10)
     ax.grid(alpha=0.3)
     ax2 = ax.twinx()
