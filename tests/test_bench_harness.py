@@ -110,3 +110,22 @@ def test_floor_is_the_zero_padded_convolution(framework, n):
         got = conv(torch.as_tensor(M), torch.as_tensor(spectra)).numpy()
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10 * np.abs(expected).max())
+
+
+def test_report_compares_per_rhs_and_per_simulated_time(tmp_path):
+    """The report divides each code's timed wall time by the simulated time, so that codes whose controllers
+    need different numbers of RHS evaluations compare per simulated time as well as per RHS."""
+    spec = importlib.util.spec_from_file_location("bench_rhs", RUNNERS.parent / "bench_rhs.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    common = {"dim": 2, "n": 64, "dtype": "float32", "mode": "full", "t_sim": 2e-11}
+    recs = [{"kind": "meta", "started": "x", "argv": [], "cpus": 2, "load_start": 0.0},
+            dict(common, code="ours", backend="torch", grid="cell", per_rhs_ms=2.0, n_rhs=300, wall_s=0.6),
+            dict(common, code="magnumnp", backend="torch", grid="", per_rhs_ms=1.0, n_rhs=900, wall_s=0.9)]
+    (tmp_path / "rhs.jsonl").write_text("\n".join(json.dumps(r) for r in recs) + "\n")
+    text = bench.report(tmp_path)
+    per_ps = text.split("## Wall time per simulated time")[1].split("## Bare RHS")[0]
+    assert "| 64² film | float32 | 30.0 | 45.0 |" in per_ps  # 0.6 s / 20 ps, 0.9 s / 20 ps
+    assert "| 64² film | float32 | 0.67 |" in per_ps  # ours-torch (cell) / magnumnp per simulated time
+    per_rhs = text.split("## Ratios of the per-RHS times")[1].split("## Wall time")[0]
+    assert "| 64² film | float32 | 2.00 |" in per_rhs
