@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import types
 
 import torch
 import torchdiffeq
@@ -70,16 +71,22 @@ class Integrator:
             return {}
         return {"first_step": initial_step(self.f, t0, y0, t1, args)}
 
+    def _solve_rk(self, y0, ts, args, tableau, on_accept=None) -> rk.Result:
+        """One :func:`rk.integrate` solve over the output times ``ts`` (a tensor), from the first step of
+        :func:`initial_step`; records the RHS evaluations (the initial rate included) and accepted steps."""
+        with torch.no_grad():
+            first = initial_step(self.f, ts[0], y0, ts[-1], args)
+            res = rk.integrate(lambda t, y: self.f(t, y, args), y0, ts, tableau, self.rtol, self.atol, first,
+                               self.max_steps, on_accept)
+        self.nfe, self.steps = res.nfe + 1, res.steps
+        return res
+
     def __call__(self, y0, ts, args):
         """Forward-only solve (no autograd graph): ``(ys, accepted steps, ok)``."""
         tableau = FORWARD_TABLEAUS.get(self.method)
         if tableau is not None:
             ts = torch.as_tensor(ts, dtype=y0.dtype, device=y0.device)
-            with torch.no_grad():
-                first = initial_step(self.f, ts[0], y0, ts[-1], args)
-                res = rk.integrate(lambda t, y: self.f(t, y, args), y0, ts, tableau, self.rtol, self.atol, first,
-                                   self.max_steps)
-            self.nfe, self.steps = res.nfe + 1, res.steps  # + the rate of initial_step
+            res = self._solve_rk(y0, ts, args, tableau)
             if not res.ok:
                 return y0[None].expand(len(ts), *y0.shape), self.steps, False
             return res.ys, self.steps, True
@@ -198,8 +205,6 @@ def _checkpointed(f, y0, ts, args, integ):
             return (grad_y, *grad_a)
 
     if not torch.is_grad_enabled():  # a plain forward (e.g. LLGSolver.step): no tape needed
-        import types
-
         return PerStep.forward(types.SimpleNamespace(), y0, *args)
     return PerStep.apply(y0, *args)
 
@@ -216,10 +221,7 @@ def _checkpointed_rk(f, y0, ts, args, integ, tableau):
         @staticmethod
         def forward(ctx, y0, *a):
             tape = []
-            first = initial_step(f, ts[0], y0, ts[-1], a)
-            res = rk.integrate(lambda t, y: f(t, y, a), y0, ts, tableau, integ.rtol, integ.atol, first,
-                               integ.max_steps, on_accept=lambda t, h, y, t_end: tape.append((t, h, y, t_end)))
-            integ.nfe, integ.steps = res.nfe + 1, res.steps
+            res = integ._solve_rk(y0, ts, a, tableau, on_accept=lambda t, h, y, t_end: tape.append((t, h, y, t_end)))
             if not res.ok:
                 raise AssertionError("step-size underflow, non-finite values or too many steps")
             ctx.tape, ctx.a = tape, a
@@ -252,7 +254,5 @@ def _checkpointed_rk(f, y0, ts, args, integ, tableau):
             return (grad_y, *grad_a)
 
     if not torch.is_grad_enabled():
-        import types
-
         return PerStep.forward(types.SimpleNamespace(), y0, *args)
     return PerStep.apply(y0, *args)
