@@ -339,15 +339,21 @@ class State:
             f = VectorFunction(self, tensor=value.tensor)
         else:
             f = VectorFunction(self, tensor=value)
-        norm = self.backend.sqrt(self.backend.sum(f.tensor**2, [-1 + len(f.tensor_shape)]))
-        norm_np = self.to_numpy(norm)
+        host = None if self.backend.records_gradient(f.tensor) else self.to_numpy(f.tensor)
+        if host is None:  # keep the normalisation on the autograd tape
+            norm = self.backend.sqrt(self.backend.sum(f.tensor**2, [-1 + len(f.tensor_shape)]))
+            norm_np = self.to_numpy(norm)
+        else:  # on the host: one transfer instead of several small device operations (XLA compilations)
+            norm_np = np.sqrt((host * host).sum(-1))
         magnetic = self._magnetic_nodes()
         if magnetic is not None and (norm_np[magnetic] == 0).any():
             raise ValueError("m has zero length at nodes where Ms > 0; it must be a direction there.")
         if not np.isfinite(norm_np).all():
             raise ValueError("m contains NaN or Inf.")
-        safe = norm + self.tensor((norm_np == 0).astype(float))
-        f.tensor = f.tensor / safe[..., None]
+        if host is None:
+            f.tensor = f.tensor / (norm + self.tensor((norm_np == 0).astype(float)))[..., None]
+        else:
+            f.tensor = self.tensor(host / (norm_np + (norm_np == 0))[..., None])
         return f
 
     def assign_m(self, tensor) -> None:

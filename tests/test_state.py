@@ -207,6 +207,23 @@ def test_m_is_normalised_on_assignment(backend, dtype):
     np.testing.assert_allclose(m, values / np.linalg.norm(values, axis=-1, keepdims=True), rtol=10 * rtol(dtype))
 
 
+def test_m_assignment_keeps_the_torch_autograd_tape():
+    """An m that autograd records (a torch leaf with requires_grad) is normalised by torch operations, so the
+    energy stays differentiable w.r.t. the assigned tensor; other inputs are normalised on the host."""
+    torch = pytest.importorskip("torch")
+    s = nm.State(nm.Mesh((3, 2, 2), (2e-9, 2e-9, 2e-9)), backend="torch", dtype="float64")
+    s.material.Ms = MS
+    s.material.A = 1e-11
+    nm.ExchangeField().register(s)
+    raw = torch.tensor(np.random.default_rng(3).normal(size=(4, 3, 3, 3)), requires_grad=True)
+    s.m = raw
+    assert s.m.tensor.requires_grad
+    s.E_exchange.backward()
+    assert raw.grad is not None and float(raw.grad.abs().max()) > 0
+    # the gradient of a function of m/|m| is orthogonal to m
+    np.testing.assert_allclose((raw.grad * raw).sum(-1).detach().numpy(), 0.0, atol=1e-12 * float(raw.grad.abs().max()))
+
+
 def test_zero_m_where_magnetic_raises(backend):
     s = new_state()
     s.material.Ms = MS

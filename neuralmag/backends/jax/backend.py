@@ -84,14 +84,23 @@ class JaxBackend(BackendBase):
         return isinstance(x, jax.Array)
 
     def tensor(self, value, dtype=None, device=None):
-        if isinstance(value, jax.Array) and (dtype is None or value.dtype == dtype):
-            array = value
+        if isinstance(value, jax.Array):
+            array = value if dtype is None or value.dtype == dtype else value.astype(dtype)
         else:
-            array = jnp.asarray(np.asarray(value) if not isinstance(value, jax.Array) else value, dtype=dtype)
+            # convert on the host, then transfer: an eager jnp conversion is a separate XLA compilation
+            # (10-50 ms each, a few hundred ms on a cold start of a script)
+            host = np.asarray(value)
+            # without x64, 64-bit host arrays become 32-bit, as jnp.asarray would make them
+            target = np.dtype(dtype) if dtype is not None else jax.dtypes.canonicalize_dtype(host.dtype)
+            return jax.device_put(host.astype(target, copy=False), device)
         return jax.device_put(array, device) if device is not None else array
 
     def zeros(self, shape, dtype, device=None):
-        return self.tensor(jnp.zeros(shape, dtype=dtype), device=device)
+        return self.tensor(np.zeros(shape, dtype=np.dtype(dtype)), device=device)
+
+    def records_gradient(self, x) -> bool:
+        """JAX differentiates functions, not arrays: no array carries a gradient tape."""
+        return False
 
     def to_numpy(self, x) -> np.ndarray:
         return np.asarray(x)

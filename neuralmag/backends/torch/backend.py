@@ -61,6 +61,10 @@ class TorchBackend(BackendBase):
     def zeros(self, shape, dtype, device=None):
         return torch.zeros(shape, dtype=dtype, device=device)
 
+    def records_gradient(self, x) -> bool:
+        """Whether autograd records operations on ``x`` (then they must stay torch operations)."""
+        return bool(x.requires_grad)
+
     def to_numpy(self, x) -> np.ndarray:
         return x.detach().cpu().numpy()
 
