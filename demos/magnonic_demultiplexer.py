@@ -58,7 +58,9 @@ contrast summed over the channels,
     L = −log C_1 − log C_2 = log(I_2(f_1)/I_1(f_1)) + log(I_1(f_2)/I_2(f_2))   (0 for equal ports; unbounded below),
 
 or with ``--tau τ`` the smooth maximum L = τ log Σ_c exp(−log C_c / τ), which puts the gradient on the weaker
-channel (the sum lets one contrast grow at the other's expense; docs "Inverse design").
+channel (the sum lets one contrast grow at the other's expense; docs "Inverse design"). The contrast alone can
+also be raised by darkening the target port less than the other one; ``--transmission β`` adds
+−β log(I_target / I_target⁰) to each channel loss (I_target⁰: the start design's, so the term is 0 there).
 
 It is invariant under a frequency-independent steering of the waves (I_1/I_2 scaled by the same factor at both
 frequencies leaves C_1 C_2 unchanged), so its gradient points at the frequency-selective part of the design. (The
@@ -88,7 +90,7 @@ M_s map with antenna and ports, the time-averaged |m_⊥|² maps of both channel
 iterations=... seconds=...``.
 
     python demos/magnonic_demultiplexer.py [--backend jax|torch] [--quick | --full] [--iterations N]
-        [--lr 0.05] [--adjoint checkpoint|backsolve] [--out results]
+        [--lr 0.05] [--adjoint checkpoint|backsolve] [--tau T] [--transmission BETA] [--out results]
 """
 
 from __future__ import annotations
@@ -223,8 +225,12 @@ class Problem:
     ``ts`` (output times), ``ports`` (nodal port masks, tensor), ``targets`` (one-hot target port per channel).
     """
 
-    def __init__(self, cfg: Config, adjoint: str = "checkpoint", tau: float | None = None):
+    def __init__(self, cfg: Config, adjoint: str = "checkpoint", tau: float | None = None,
+                 transmission: float = 0.0):
         self.cfg, self.tau = cfg, tau  # tau: None sums the channel losses, else their smooth maximum (combine)
+        # weight β of the transmission term −β log(I_target / I_target of the start design) per channel
+        self.transmission = float(transmission)
+        self.reference = None  # target-port intensities of the start design, set by the first evaluation
         state = nm.State(nm.Mesh(cfg.n, (cfg.dx, cfg.dx, cfg.thickness)))
         self.state = state
         xp = array_module(state.backend.name)
@@ -271,14 +277,22 @@ class Problem:
         ys = self.llg.solve(self.ts, weights, freq).ys[1:]
         return (ys[..., 0] ** 2 + ys[..., 1] ** 2).mean(0)
 
-    def channel_loss(self, weights, freq, target):
-        """``(−log C, (intensities (I_1, I_2), power map))`` of one channel, C = I_target/I_other the contrast;
-        I_p is the port mean of the time-averaged m_x² + m_y²."""
+    def channel_loss(self, weights, freq, target, beta=0.0):
+        """``(−log C − β log I_target, (intensities (I_1, I_2), power map))`` of one channel, C = I_target/I_other
+        the contrast; I_p is the port mean of the time-averaged m_x² + m_y². (The constant β log I_target of
+        the start design, which makes the transmission term 0 there, is added by ``gradient_function``.)"""
         xp = self.xp
         power = self.power(weights, freq)
         intensity = (self.ports * power).sum((1, 2))
         wanted = (intensity * target).sum()
-        return xp.log(intensity.sum() - wanted) - xp.log(wanted), (intensity, power)
+        return xp.log(intensity.sum() - wanted) - (1 + beta) * xp.log(wanted), (intensity, power)
+
+    def shift(self, rows) -> np.ndarray:
+        """β log I_target of the start design per channel (recorded from the first ``rows`` seen), so that the
+        channel losses are ℓ_c = −log C_c − β log(I_target / I_target of the start design)."""
+        if self.reference is None:
+            self.reference = np.array([rows[0][0], rows[1][1]], dtype=float)
+        return self.transmission * np.log(self.reference)
 
     def maps(self, weights):
         """``(rho, Ms)`` cell maps (NumPy) of the design ``weights``."""
@@ -326,12 +340,12 @@ def gradient_function(problem: Problem):
         def f(weights, gradient=True):
             values, grads, rows, maps = [], [], [], []
             for freq, target in zip(freqs, problem.targets):
-                (value, (intensity, power)), g = vg(weights, freq, target)
+                (value, (intensity, power)), g = vg(weights, freq, target, problem.transmission)
                 values.append(float(value))
                 grads.append(g)
                 rows.append(np.asarray(intensity))
                 maps.append(np.asarray(power))
-            total, w = combine(values, problem.tau)
+            total, w = combine(np.array(values) + problem.shift(rows), problem.tau)
             return total, w[0] * grads[0] + w[1] * grads[1], np.array(rows), np.array(maps)
 
         return f
@@ -342,13 +356,13 @@ def gradient_function(problem: Problem):
         values, grads, rows, maps = [], [], [], []
         with torch.set_grad_enabled(gradient):
             for freq, target in zip(freqs, problem.targets):
-                value, (intensity, power) = problem.channel_loss(w, freq, target)
+                value, (intensity, power) = problem.channel_loss(w, freq, target, problem.transmission)
                 if gradient:
                     grads.append(torch.autograd.grad(value, w)[0])
                 values.append(float(value.detach()))
                 rows.append(to_numpy(intensity))
                 maps.append(to_numpy(power))
-        total, c = combine(values, problem.tau)
+        total, c = combine(np.array(values) + problem.shift(rows), problem.tau)
         return total, (c[0] * grads[0] + c[1] * grads[1] if gradient else None), np.array(rows), np.array(maps)
 
     return f
@@ -413,7 +427,8 @@ def plot(problem: Problem, data: np.ndarray, weights, power, path):
     ax = axes[0, 0]
     ax.plot(data[:, 0], data[:, 1], "o-", ms=3, color="k")
     ax.set_xlabel("iteration")
-    ax.set_ylabel("loss  −log C1 − log C2" if problem.tau is None else f"loss  (smooth max, τ = {problem.tau:g})")
+    label = "loss  −log C1 − log C2" if problem.tau is None else f"loss  (smooth max, τ = {problem.tau:g})"
+    ax.set_ylabel(label + (f", transmission β = {problem.transmission:g}" if problem.transmission else ""))
     ax.set_title(f"{nm.config.backend}", fontsize=10)
     ax.grid(alpha=0.3)
     ax2 = ax.twinx()
@@ -466,6 +481,9 @@ def main(argv=None):
     p.add_argument("--adjoint", choices=["checkpoint", "backsolve"], default="checkpoint")
     p.add_argument("--tau", type=float, default=None,
                    help="combine the channels by their smooth maximum with temperature tau (default: their sum)")
+    p.add_argument("--transmission", type=float, default=0.0, metavar="BETA",
+                   help="add -BETA log(I_target / I_target at the start) per channel, so that the contrast is not "
+                        "bought by darkening the target port (default 0)")
     args = p.parse_args(argv)
     out = vc.setup(args)
     cfg = CONFIGS["quick" if args.quick else "full" if args.full else "cpu"]
@@ -474,7 +492,7 @@ def main(argv=None):
     if args.lr is not None:
         cfg = dataclasses.replace(cfg, lr=args.lr)
     t_start = time.perf_counter()
-    problem = Problem(cfg, adjoint=args.adjoint, tau=args.tau)
+    problem = Problem(cfg, adjoint=args.adjoint, tau=args.tau, transmission=args.transmission)
     weights, rows, t0 = optimise(problem, cfg.iterations, cfg.lr, csv=out / "magnonic_demultiplexer.csv")
     value, _, intensity, power = problem.evaluate(weights, gradient=False)
     c1, c2 = contrasts(intensity)
