@@ -159,3 +159,30 @@ def test_channel_combination():
             shifted = list(values)
             shifted[c] += eps
             assert (demo.combine(shifted, tau)[0] - total) / eps == pytest.approx(weights[c], rel=1e-4)
+
+
+def test_transmission_term(float64):
+    """``--transmission β``: the channel loss becomes −log C_c − β log(I_target / I_target of the first
+    evaluated design): 0 added at the first design, the logged intensities elsewhere, and the gradient still
+    matches central differences (JAX)."""
+    old = nm.config.backend
+    nm.config.backend = "jax"
+    try:
+        beta = 0.5
+        problem = md.Problem(TINY, transmission=beta)
+        f = md.gradient_function(problem)
+        w0 = np.zeros_like(WEIGHTS)
+        value0, _, intensity0, _ = f(problem.state.tensor(w0))
+        assert value0 == pytest.approx(-np.log(np.prod(md.contrasts(intensity0))), rel=1e-12)
+        value, grad, intensity, _ = f(problem.state.tensor(WEIGHTS))
+        target, target0 = np.array([intensity[0, 0], intensity[1, 1]]), np.array([intensity0[0, 0], intensity0[1, 1]])
+        expected = -np.log(np.prod(md.contrasts(intensity))) - beta * np.log(target / target0).sum()
+        assert value == pytest.approx(expected, rel=1e-12)
+        k = CHECK[1]
+        d = np.zeros_like(WEIGHTS)
+        d[k] = EPS
+        fd = (f(problem.state.tensor(WEIGHTS + d))[0] - f(problem.state.tensor(WEIGHTS - d))[0]) / (2 * EPS)
+    finally:
+        nm.config.backend = old
+    assert abs(fd) > 1e-6
+    assert md.to_numpy(grad)[k] == pytest.approx(fd, rel=1e-4)
