@@ -238,3 +238,22 @@ def test_concurrent_writers_never_expose_a_partial_file(tmp_path):
     assert seen["partial"] == 0 and seen["complete"] > 0
     assert list(tmp_path.iterdir()) == [path]  # no temporary files left
     assert cache.read(key) == body
+
+
+def test_kernel_source_does_not_depend_on_the_hash_seed(tmp_path):
+    """The printed kernels are the same text in every process: users diff them, and the cache holds one file per
+    key. Set iteration in the form compiler follows PYTHONHASHSEED (it reordered the quadrature temporaries of
+    the exchange energy before the symbols were sorted)."""
+    import subprocess
+    import sys
+
+    script = ("import neuralmag as nm\n"
+              "for cls in (nm.ExchangeField, nm.InterfaceDMIField):\n"
+              "    print(nm.kernel_source(cls, 2, 'torch'))\n")
+    sources = []
+    for seed in ("1", "2", "3"):
+        env = dict(os.environ, PYTHONHASHSEED=seed, NM_CACHEDIR=str(tmp_path / seed))
+        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+        sources.append(done.stdout)
+    assert "def h(" in sources[0]
+    assert sources[1] == sources[0] and sources[2] == sources[0]

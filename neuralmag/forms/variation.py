@@ -61,7 +61,8 @@ def flatten(expr) -> tuple[sp.Expr, FlatSymbols]:
     """Replace nodal fields and their first derivatives by plain symbols (see module docstring)."""
     symbols = FlatSymbols()
     replacements = {}
-    for deriv in expr.atoms(sp.Derivative):
+    # sorted: set order follows the hash seed, and the symbol order fixes the printed kernel source
+    for deriv in sorted(expr.atoms(sp.Derivative), key=sp.default_sort_key):
         func = deriv.expr
         ref = decode(func.func.__name__) if isinstance(func, AppliedUndef) else None
         if ref is None or len(deriv.variable_count) != 1 or deriv.variable_count[0][1] != 1:
@@ -73,7 +74,7 @@ def flatten(expr) -> tuple[sp.Expr, FlatSymbols]:
         symbols.gradients[sym] = (ref, axis)
         replacements[deriv] = sym
     expr = expr.xreplace(replacements)
-    for func in expr.atoms(AppliedUndef):
+    for func in sorted(expr.atoms(AppliedUndef), key=sp.default_sort_key):
         ref = decode(func.func.__name__)
         if ref is None:
             raise ValueError(f"Unknown function {func} in form; use nm.Variable for fields.")
@@ -81,7 +82,7 @@ def flatten(expr) -> tuple[sp.Expr, FlatSymbols]:
         symbols.values[sym] = ref
         replacements[func] = sym
     expr = expr.xreplace(replacements)
-    for sym in expr.free_symbols:
+    for sym in sorted(expr.free_symbols, key=sp.default_sort_key):
         if sym in symbols.values or sym in symbols.gradients:
             continue
         if sym in _AXES:
