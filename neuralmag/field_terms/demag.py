@@ -47,12 +47,18 @@ from neuralmag.forms.ir import MU0
 __all__ = ["DemagField", "FFTConvolution", "CellGrid", "DualGrid"]
 
 
-def weighted_node_mean(node_sum, backend, h, weight):
-    r""":math:`\sum_{k\ni n} w_k \mathbf{h}_k / \sum_{k\ni n} w_k` per node (zero where the weights vanish), with
-    ``node_sum`` the transpose of a nodes-to-grid map; ``h`` has a trailing vector axis of 3."""
-    summed = node_sum(backend.stack([weight * h[..., 0], weight * h[..., 1], weight * h[..., 2], weight], -1))
-    denominator = summed[..., 3:]
-    return summed[..., :3] / (denominator + (denominator == 0))
+def weighted_node_mean(node_sum, fft, h, weight, sign=1.0):
+    r""":math:`\pm\sum_{k\ni n} w_k \mathbf{h}_k / \sum_{k\ni n} w_k` per node (zero where the weights vanish),
+    with ``node_sum(y, first)`` the transpose of a nodes-to-grid map acting on the mesh axes from ``first`` on.
+
+    ``h`` holds its vector axis *first* (``(3,) + grid``, as :meth:`FFTConvolution.inverse` returns it with
+    ``value_first=True``); the result is nodal with the vector axis last. Every product runs on whole
+    component planes, and the sign (``-1`` for the demag field, whose convolution returns :math:`N*M`) goes into
+    the scalar denominator: eager PyTorch pays 5-6x for stacking or broadcasting along a trailing axis of
+    length 3 or 4 (benchmarks page)."""
+    numerator = node_sum(weight * h, 1)
+    denominator = node_sum(weight, 0)
+    return fft.value_axis_last(numerator / (sign * (denominator + (denominator == 0))))
 
 
 class FFTConvolution:
@@ -93,19 +99,20 @@ class FFTConvolution:
                 x = 0.5 * (x[(slice(None),) * axis + (slice(None, -1),)] + x[(slice(None),) * axis + (slice(1, None),)])
         return x
 
-    def node_sum(self, y):
-        """Sum over the cells adjacent to each node (``2^dim`` times the transpose of :meth:`cell_average`)."""
-        for axis in range(self.dim):
-            if self.pbc[axis]:
+    def node_sum(self, y, first: int = 0):
+        """Sum over the cells adjacent to each node (``2^dim`` times the transpose of :meth:`cell_average`);
+        the mesh axes of ``y`` start at axis ``first``."""
+        for axis in range(first, first + self.dim):
+            if self.pbc[axis - first]:
                 y = y + self.fft.roll(y, 1, axis)
             else:
                 y = self.fft.pad(y, axis, 0, 1) + self.fft.pad(y, axis, 1, 0)
         return y
 
-    def cells_to_nodes(self, h, weight):
-        r"""Weighted transpose of :meth:`cell_average`: :math:`\sum_{c\ni n} w_c h_c / \sum_{c\ni n} w_c`
-        (zero where the weights vanish); ``h`` has a trailing vector axis of 3, ``weight`` is a cell scalar."""
-        return weighted_node_mean(self.node_sum, self.backend, h, weight)
+    def cells_to_nodes(self, h, weight, sign=1.0):
+        r"""Weighted transpose of :meth:`cell_average`: :math:`\pm\sum_{c\ni n} w_c h_c / \sum_{c\ni n} w_c` (zero
+        where the weights vanish); ``h`` has its vector axis of 3 first, ``weight`` is a cell scalar."""
+        return weighted_node_mean(self.node_sum, self.fft, h, weight, sign)
 
     # ------------------------------------------------------------------ convolution
     def forward(self, x):
@@ -126,15 +133,17 @@ class FFTConvolution:
             x = transform(x, self.shape[order[-1]], -1)
         return x
 
-    def inverse(self, x):
-        """Cell array (trailing value axis) from a spectrum: the inverse of :meth:`forward`, cropping each
-        axis to the mesh as soon as it is transformed back."""
+    def inverse(self, x, value_first: bool = False):
+        """Cell array (trailing value axis; with ``value_first`` the value axis first) from a spectrum: the
+        inverse of :meth:`forward`, cropping each axis to the mesh as soon as it is transformed back."""
         order, k = list(self._spectral_order), len(self.axes)
         for i in range(k):
             if i:
                 x, order = self.fft.moveaxis(x, -k, -1), order[1:] + order[:1]
             transform = self.fft.irfft if i == k - 1 else self.fft.ifft
             x = self.fft.crop(transform(x, self.shape[order[-1]], -1), -1, self.n[order[-1]])
+        if value_first:
+            return self.fft.permute(x, (self._unperm[-1],) + tuple(self._unperm[:-1]))
         return self.fft.permute(x, self._unperm)
 
     def spectral_layout(self, spectrum):
@@ -178,8 +187,8 @@ class CellGrid:
     def from_cells(self, c):
         return c
 
-    def to_nodes(self, h, weight):
-        return self.conv.cells_to_nodes(h, weight)
+    def to_nodes(self, h, weight, sign=1.0):
+        return self.conv.cells_to_nodes(h, weight, sign)
 
     def to_cells(self, e):
         return e
@@ -226,17 +235,18 @@ class DualGrid:
             c = self._twice(c, axis)
         return c
 
-    def node_sum(self, y):
-        """Sum of the half-cell values of each node's dual box (the transpose of :meth:`from_nodes`)."""
-        for axis in range(self.dim):
-            y = self.fft.roll(y, 1, axis) if self.pbc[axis] else self.fft.pad(y, axis, 1, 1)
+    def node_sum(self, y, first: int = 0):
+        """Sum of the half-cell values of each node's dual box (the transpose of :meth:`from_nodes`); the mesh
+        axes of ``y`` start at axis ``first``."""
+        for axis in range(first, first + self.dim):
+            y = self.fft.roll(y, 1, axis) if self.pbc[axis - first] else self.fft.pad(y, axis, 1, 1)
             y = self.backend.sum(self._split(y, axis), [axis + 1])
         return y
 
-    def to_nodes(self, h, weight):
-        r""":math:`\sum_{k\in n} w_k h_k / \sum_{k\in n} w_k` (zero where the weights vanish); ``weight`` per
-        half cell."""
-        return weighted_node_mean(self.node_sum, self.backend, h, weight)
+    def to_nodes(self, h, weight, sign=1.0):
+        r""":math:`\pm\sum_{k\in n} w_k h_k / \sum_{k\in n} w_k` (zero where the weights vanish); ``h`` vector
+        axis first, ``weight`` per half cell."""
+        return weighted_node_mean(self.node_sum, self.fft, h, weight, sign)
 
     def to_cells(self, e):
         """Mean of the half-cell values of each mesh cell."""
@@ -272,7 +282,8 @@ class DemagField(FieldTerm):
             :mod:`neuralmag.field_terms.demag`.
 
     Registering under ``name`` (default ``"demag"``) adds ``h_<name>`` (A/m, nodal), ``E_<name>`` (J),
-    ``e_<name>`` (J/m³, cell-wise) and the kernel spectrum ``<name>_kernel`` (a constant tensor).
+    ``e_<name>`` (J/m³, cell-wise) and the kernel spectrum ``<name>_kernel`` (a constant tensor in the state's
+    precision; real on JAX, complex with zero imaginary part on PyTorch, see ``backend.fft.spectrum``).
     The kernel is computed for the mesh at registration; register again after changing the mesh.
     """
 
@@ -301,7 +312,7 @@ class DemagField(FieldTerm):
         zero = tuple(i for i in range(6) if not spectrum[i].any())  # xz, yz of a film: skipped
         grid = GRIDS[self.grid](state)
         conv, volume = grid.conv, grid.volume
-        setattr(state, kernel_name, state.tensor(conv.spectral_layout(spectrum)))
+        setattr(state, kernel_name, state.backend.fft.spectrum(state.tensor(conv.spectral_layout(spectrum))))
 
         def magnetisation(m, Ms, rho):
             return grid.from_cells(Ms * rho)[..., None] * grid.from_nodes(m)
@@ -312,7 +323,9 @@ class DemagField(FieldTerm):
         def field(m, Ms, rho, kernel):
             weight = grid.from_cells(Ms * rho)
             M = weight[..., None] * grid.from_nodes(m)
-            return grid.to_nodes(grid_field(M, kernel), weight)
+            # h = -N * M: the sign is applied in the (scalar) denominator of the nodal mean
+            NM = conv.inverse(conv.tensor_product(kernel, conv.forward(M), zero), value_first=True)
+            return grid.to_nodes(NM, weight, sign=-1.0)
 
         def energy(m, Ms, rho, kernel):
             M = magnetisation(m, Ms, rho)

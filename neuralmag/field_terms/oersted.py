@@ -161,15 +161,15 @@ class OerstedField(FieldTerm):
         setattr(state, kernel_name, state.tensor(conv.spectral_layout(self.kernel(state))))
         volume = conv.cell_volume
 
-        def cell_field(j, kernel):
+        def cell_field(j, kernel, value_first=False):
             J = conv.forward(j)
             X, Y, Z = J[0], J[1], J[2]
             gx, gy, gz = kernel[0], kernel[1], kernel[2]
             H = conv.backend.stack([Y * gz - Z * gy, Z * gx - X * gz, X * gy - Y * gx], 0) * 1j
-            return conv.inverse(H)
+            return conv.inverse(H, value_first)
 
         def field(Ms, rho, j, kernel):
-            return conv.cells_to_nodes(cell_field(j, kernel), Ms * rho)
+            return conv.cells_to_nodes(cell_field(j, kernel, value_first=True), Ms * rho)
 
         def energy(m, Ms, rho, j, kernel):
             M = (Ms * rho)[..., None] * conv.cell_average(m)

@@ -117,8 +117,9 @@ class UNetDemagField(FieldTerm):
             weight = Ms * rho
             return weight, weight[..., None] * grid.from_nodes(m)
 
-        def cell_field(weight, M, params):
-            """Cell field h_c (A/m) from the network; cell arrays of the mesh shape."""
+        def cell_field(weight, M, params, value_first=False):
+            """Cell field h_c (A/m) from the network; cell arrays of the mesh shape, the vector axis last
+            (``value_first``: first, as the network returns it)."""
             if layered:  # one cell layer: the film is the (nx, ny) slice
                 weight, M = weight[:, :, 0], M[:, :, 0]
             m_ref = backend.max(weight)
@@ -126,12 +127,15 @@ class UNetDemagField(FieldTerm):
             mask = weight / (weight + (weight == 0))  # 1 where Ms rho > 0 (also for partial densities)
             x = backend.stack([M[..., 0] / m_ref, M[..., 1] / m_ref, M[..., 2] / m_ref, mask], 0)[None]
             y = unet.predict(params, x, nn)[0]
+            if value_first:
+                h = m_ref * y[:3]
+                return h[..., None] if layered else h
             h = m_ref * backend.stack([y[0], y[1], y[2]], -1)
             return h[:, :, None] if layered else h
 
         def field(m, Ms, rho, params):
             weight, M = magnetisation(m, Ms, rho)
-            return grid.to_nodes(cell_field(weight, M, params), weight)
+            return grid.to_nodes(cell_field(weight, M, params, value_first=True), weight)
 
         def energy(m, Ms, rho, params):
             weight, M = magnetisation(m, Ms, rho)

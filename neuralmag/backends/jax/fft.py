@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-__all__ = ["rfftn", "irfftn", "rfft", "irfft", "fft", "ifft", "crop", "roll", "pad", "permute", "moveaxis", "real_times"]
+__all__ = ["rfftn", "irfftn", "rfft", "irfft", "fft", "ifft", "crop", "roll", "pad", "permute", "moveaxis", "value_axis_last", "spectrum", "real_times"]
 
 
 def rfftn(x, shape, axes):
@@ -66,6 +66,17 @@ def permute(x, order):
 def moveaxis(x, source: int, destination: int):
     """``x`` with axis ``source`` moved to position ``destination``, the others in their order."""
     return jnp.moveaxis(x, source, destination)
+
+
+def value_axis_last(x):
+    """``x`` (value axis first) with that axis moved to the end."""
+    return jnp.moveaxis(x, 0, -1)
+
+
+def spectrum(c):
+    """A real kernel spectrum in the form :func:`real_times` takes (unchanged: XLA fuses the real-complex
+    product)."""
+    return c
 
 
 def real_times(c, z):
