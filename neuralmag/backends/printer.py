@@ -130,8 +130,22 @@ class KernelPrinter(ABC):
     def print_kernel(self, kernel: Kernel) -> str:
         for rewrite in self.passes:
             kernel = rewrite(kernel)
+        #: how often each target is read by later statements (printers may copy a view that is read often)
+        self.uses = symbol_uses(kernel)
         lines = [f"def {kernel.name}({', '.join(kernel.args)}):"]
         if kernel.doc:
             lines.append(f'    """{kernel.doc}"""')
         lines += ["    " + self.statement(stmt, kernel) for stmt in kernel.body]
         return "\n".join(lines) + "\n"
+
+
+def symbol_uses(kernel: Kernel) -> dict:
+    """Number of statements of ``kernel`` reading each name."""
+    uses = {}
+    for stmt in kernel.body:
+        expr = getattr(stmt, "expr", None)
+        if expr is None:
+            expr = getattr(stmt, "value", None)
+        for x in getattr(expr, "free_symbols", ()):
+            uses[x.name] = uses.get(x.name, 0) + 1
+    return uses
