@@ -270,6 +270,10 @@ class State:
         if name in ("t",):
             return self.tensor(value)
         if name == "dx":
+            if self.backend.dx_as_numbers and self.backend.is_tensor(value) and self.backend.records_gradient(value):
+                raise ValueError(f"The {self.backend.name} kernels read the cell size dx as numbers, so no gradient "
+                                 "with respect to it can be taken; pass dx without requires_grad (or use the JAX "
+                                 "backend).")
             return self.tensor(value)
         if name in NODAL_MATERIALS and self._is_nodal(value):
             return value if isinstance(value, Function) else Function(self, "n" * self.mesh.dim, tensor=value)

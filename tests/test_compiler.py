@@ -330,7 +330,7 @@ SOURCE_CASES = [
 #: the only calls generated code may make: array creation, scatter-add / zero-padding (assembly), stacking of
 #: components, reductions, rolls, pointwise math
 ALLOWED_CALLS = {"zeros_like", "add", "add_", "pad", "stack", "sum", "roll", "sqrt", "exp", "log", "sin", "cos", "abs",
-                 "contiguous", "expand"}  # the last two (torch) only lay out memory
+                 "contiguous", "expand", "item"}  # torch: the first two only lay out memory, item() reads dx[k]
 ALLOWED_NODES = (ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Expr, ast.Assign, ast.AugAssign,
                  ast.Return, ast.Name, ast.Load, ast.Store, ast.Constant, ast.Subscript, ast.Slice, ast.Tuple,
                  ast.Attribute, ast.Call, ast.keyword, ast.List, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Eq, ast.Add,

@@ -463,3 +463,27 @@ def test_tensor_does_not_alias_numpy_input(backend):
     t = s.tensor(values)
     values[:] = 1.0  # changing the caller's array afterwards changes neither, in both backends
     assert np.all(f.numpy() == 0.0) and np.all(to_numpy(t) == 0.0)
+
+
+def test_torch_cell_size_with_gradient_is_refused():
+    """The torch kernels read dx as Python numbers (dx[k].item()); a dx that records a gradient would get a
+    silently missing gradient, so the state refuses it. JAX kernels keep dx a traced array."""
+    torch = pytest.importorskip("torch")
+
+    def helix_field(mesh_dx, new_dx=None):
+        state = nm.State(nm.Mesh((6, 3), mesh_dx), backend="torch", dtype="float64")
+        if new_dx is not None:
+            state.dx = new_dx
+        state.material.A, state.material.Ms = 1e-11, 8e5
+        nm.ExchangeField().register(state)
+        phi = 0.4 * np.arange(7)[:, None] * np.ones((1, 4))  # by node index: the same m on both meshes
+        state.m = np.stack([np.cos(phi), np.sin(phi), 0 * phi], -1)
+        return to_numpy(state.h_exchange)
+
+    state = nm.State(nm.Mesh((4, 3), (1e-9, 1e-9, 1e-9)), backend="torch", dtype="float64")
+    with pytest.raises(ValueError, match="dx"):
+        state.dx = torch.tensor([1e-9, 1e-9, 1e-9], dtype=torch.float64, requires_grad=True)
+    # without a gradient a new dx is accepted and used by the kernels
+    changed = helix_field((1e-9, 1e-9, 1e-9), torch.tensor([2e-9, 1e-9, 1e-9], dtype=torch.float64))
+    np.testing.assert_allclose(changed, helix_field((2e-9, 1e-9, 1e-9)), rtol=1e-13)
+    assert not np.allclose(changed, helix_field((1e-9, 1e-9, 1e-9)))

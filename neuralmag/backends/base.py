@@ -10,6 +10,9 @@ class BackendBase:
     never imports the ODE libraries)."""
 
     name = ""
+    #: whether the generated kernels read the cell size ``dx`` as Python numbers (no gradient with respect to
+    #: it); the state then refuses a ``dx`` that records a gradient
+    dx_as_numbers = False
 
     def _module(self, part: str):
         return importlib.import_module(f"neuralmag.backends.{self.name}.{part}")

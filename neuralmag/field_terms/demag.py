@@ -317,15 +317,18 @@ class DemagField(FieldTerm):
         def magnetisation(m, Ms, rho):
             return grid.from_cells(Ms * rho)[..., None] * grid.from_nodes(m)
 
+        def convolve(M, kernel, value_first=False):
+            """N * M on the grid (the field is its negative)."""
+            return conv.inverse(conv.tensor_product(kernel, conv.forward(M), zero), value_first)
+
         def grid_field(M, kernel):
-            return -conv.inverse(conv.tensor_product(kernel, conv.forward(M), zero))
+            return -convolve(M, kernel)
 
         def field(m, Ms, rho, kernel):
             weight = grid.from_cells(Ms * rho)
             M = weight[..., None] * grid.from_nodes(m)
-            # h = -N * M: the sign is applied in the (scalar) denominator of the nodal mean
-            NM = conv.inverse(conv.tensor_product(kernel, conv.forward(M), zero), value_first=True)
-            return grid.to_nodes(NM, weight, sign=-1.0)
+            # h = -N * M: the sign goes into the (scalar) denominator of the nodal mean
+            return grid.to_nodes(convolve(M, kernel, value_first=True), weight, sign=-1.0)
 
         def energy(m, Ms, rho, kernel):
             M = magnetisation(m, Ms, rho)
