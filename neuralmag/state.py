@@ -395,8 +395,7 @@ class State:
         value = self._attrs[name]
         if not _is_dynamic(value):
             return value
-        generated = self._generate(name, ())
-        result = generated.call(self.backend, [self._leaf(c) for c in generated.constants])
+        result = self._evaluate(name)
         output = getattr(value, "nm_output", None)
         if output is not None and self.backend.is_tensor(result):
             spaces, shape = output
@@ -445,8 +444,20 @@ class State:
         visit(name, None)
         return order, leaves
 
-    def _generate(self, name: str, inputs: tuple) -> _Generated:
-        key = (name, inputs)
+    def _foldable(self, order: list, inputs: tuple) -> tuple[set, list]:
+        """Split the dynamic attributes of ``order`` into those that depend on ``inputs`` (returned as a set) and
+        the *folded* ones the former read that do not (returned in order): a backend with ``fold_constants``
+        computes those when the function is resolved, not inside it."""
+        varying = set(inputs)
+        for n in order:
+            if any(p in varying for p in _parameters(n, self._attrs[n])):
+                varying.add(n)
+        read = {p for n in order if n in varying for p in _parameters(n, self._attrs[n])}
+        return varying, [n for n in order if n not in varying and n in read]
+
+    def _generate(self, name: str, inputs: tuple, fold: bool = True) -> _Generated:
+        fold = fold and self.backend.fold_constants and bool(inputs)
+        key = (name, inputs, "folded") if fold else (name, inputs)
         cached = self._generated.get(key)
         if cached is not None and cached.version == self._version:
             return cached
@@ -454,7 +465,16 @@ class State:
             if i not in self._attrs:
                 raise self._unknown(i)
         order, leaves = self._dependency_order(name, inputs)
-        args = list(inputs) + leaves
+        folded = []
+        if fold:
+            varying, folded = self._foldable(order, inputs)
+            if name in varying:
+                order = [n for n in order if n in varying]
+                read = {p for n in order for p in _parameters(n, self._attrs[n])}
+                leaves = [n for n in leaves if n in read]
+            else:  # nothing depends on the inputs: nothing to fold either
+                folded = []
+        args = list(inputs) + leaves + folded
         namespace = {}
         lines = [f"def {name}({', '.join(args)}):"]
         for n in order:
@@ -468,9 +488,16 @@ class State:
         exec(compile(source, filename, "exec"), namespace)
         raw = namespace[name]
         jitted = self.backend.jit(raw) if self.jit and order else raw
-        generated = _Generated(self._version, args, leaves, source, raw, jitted)
+        generated = _Generated(self._version, args, leaves + folded, source, raw, jitted)
         self._generated[key] = generated
         return generated
+
+    def _records_gradient(self, names) -> bool:
+        """Whether a leaf that one of the dynamic attributes ``names`` depends on records a gradient."""
+        leaves = set()
+        for n in names:
+            leaves.update(self._dependency_order(n, ())[1])
+        return any(self.backend.records_gradient(self._leaf(n)) for n in leaves)
 
     def resolve(self, name: str, inputs=()) -> ResolvedFunction:
         """A pure function of the attributes ``inputs`` computing attribute ``name``.
@@ -478,24 +505,39 @@ class State:
         Every other dependency is computed inside the function; the remaining leaves (values such as
         ``material__Ms`` or ``dx``) are bound to their *current* values. The function is generated as Python
         source (``.source``), jitted for JAX, and differentiable with ``jax.grad`` / ``torch.autograd``.
+
+        On PyTorch (``backend.fold_constants``), dynamic attributes that do not depend on ``inputs`` (the
+        coefficients of the generated field kernels: element weights, lumped masses, node sums of the
+        materials) are computed here, once, and bound like the leaves, since eager execution would repeat them
+        on every call. Where one of their leaves records a gradient they stay inside the function, so that
+        repeated calls do not share one autograd graph.
         """
         inputs = tuple([inputs] if isinstance(inputs, str) else inputs)
         generated = self._generate(name, inputs)
-        bound = [self._leaf(c) for c in generated.constants]
+        folded = [c for c in generated.constants if self.is_dynamic(c)]
+        if folded and self._records_gradient(folded):
+            generated = self._generate(name, inputs, fold=False)
+        bound = self.values(generated.constants)
         func = generated.jitted if generated.use_jit else generated.raw
         return ResolvedFunction(name, inputs, generated.constants, generated.source, func, bound)
 
     def resolve_unbound(self, name: str, inputs=()):
         """Like :meth:`resolve`, but nothing is bound: returns ``(f, constants)`` where ``f(*inputs, *values)``
         takes the current values of the attributes named in ``constants`` (see :meth:`values`) as trailing
-        arguments. Solvers use this to jit a whole integration once and still see changed values."""
+        arguments. Solvers use this to jit a whole integration once and still see changed values. Folded
+        dynamic attributes (see :meth:`resolve`) are among ``constants``: :meth:`values` computes them."""
         inputs = tuple([inputs] if isinstance(inputs, str) else inputs)
         generated = self._generate(name, inputs)
         return generated.raw, list(generated.constants)
 
     def values(self, names) -> list:
-        """Current values of the value attributes ``names`` (Functions as their tensors)."""
-        return [self._leaf(n) for n in names]
+        """Current values of the attributes ``names``: Functions as their tensors, dynamic attributes (folded
+        constants of :meth:`resolve_unbound`) evaluated, as raw tensors or tuples."""
+        return [self._evaluate(n) if self.is_dynamic(n) else self._leaf(n) for n in names]
+
+    def _evaluate(self, name: str):
+        generated = self._generate(name, ())
+        return generated.call(self.backend, [self._leaf(c) for c in generated.constants])
 
     @property
     def structure_version(self) -> int:

@@ -330,7 +330,9 @@ SOURCE_CASES = [
 #: the only calls generated code may make: array creation, scatter-add / zero-padding (assembly), stacking of
 #: components, reductions, rolls, pointwise math
 ALLOWED_CALLS = {"zeros_like", "add", "add_", "pad", "stack", "sum", "roll", "sqrt", "exp", "log", "sin", "cos", "abs",
-                 "contiguous", "expand", "item"}  # torch: the first two only lay out memory, item() reads dx[k]
+                 "contiguous", "expand", "item", "new_zeros"}  # torch: layout, dx[k] as numbers, node sums of cells
+#: the functions of one printed term; a split field kernel (torch) is ``h`` calling its two parts by name
+KERNEL_FUNCTIONS = {"h", "h_coefficients", "h_apply", "E", "e"}
 ALLOWED_NODES = (ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Expr, ast.Assign, ast.AugAssign,
                  ast.Return, ast.Name, ast.Load, ast.Store, ast.Constant, ast.Subscript, ast.Slice, ast.Tuple,
                  ast.Attribute, ast.Call, ast.keyword, ast.List, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Eq, ast.Add,
@@ -349,10 +351,17 @@ def test_generated_source_is_straight_line(term, dim, pbc, kernel_backend):
     assert names & set(keyword.kwlist) <= {"def", "return", "None"}  # None: x[..., None]
     tree = ast.parse(source)
     functions = [node.name for node in tree.body]
-    assert functions[0] == "h" and set(functions) <= {"h", "E", "e"}
+    assert functions[0] == "h" and set(functions) <= KERNEL_FUNCTIONS
+    if "h_apply" in functions:  # the composed field: one line, the application of the coefficients
+        composed = tree.body[0].body[-1]
+        assert isinstance(composed, ast.Return) and ast.unparse(composed.value).startswith("h_apply(")
+        assert "h_coefficients(" in ast.unparse(composed.value)
     for node in ast.walk(tree):
         assert isinstance(node, ALLOWED_NODES), f"{type(node).__name__} in generated code:\n{ast.unparse(node)}"
         if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name):
+                assert node.func.id in {"h_apply", "h_coefficients"}, ast.unparse(node)
+                continue
             assert isinstance(node.func, ast.Attribute) and node.func.attr in ALLOWED_CALLS, ast.unparse(node)
         if isinstance(node, ast.Compare):  # only the `mass == 0` guard of the lumped mass
             assert isinstance(node.ops[0], ast.Eq) and ast.unparse(node.comparators[0]) == "0"

@@ -13,6 +13,9 @@ class BackendBase:
     #: whether the generated kernels read the cell size ``dx`` as Python numbers (no gradient with respect to
     #: it); the state then refuses a ``dx`` that records a gradient
     dx_as_numbers = False
+    #: whether :meth:`~neuralmag.State.resolve` computes the dynamic attributes that do not depend on the inputs
+    #: once, outside the resolved function (eager backends; a jit compiler fuses them into the kernels anyway)
+    fold_constants = False
 
     def _module(self, part: str):
         return importlib.import_module(f"neuralmag.backends.{self.name}.{part}")

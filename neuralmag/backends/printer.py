@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 
 import sympy as sp
 
-from neuralmag.forms.ir import Accumulate, Assign, Kernel, Load, Return, Zeros
+from neuralmag.forms.ir import Accumulate, Assign, Composed, Kernel, Load, Return, Unpack, Zeros, split_coefficients
 
 
 class ExpressionPrinterMixin:
@@ -57,6 +57,8 @@ class KernelPrinter(ABC):
     expression_printer = None  # instance of a SymPy printer with ExpressionPrinterMixin
     #: IR → IR passes (:mod:`neuralmag.forms.ir`) this backend wants before printing
     passes = ()
+    #: split field kernels into coefficients and their application (:func:`~neuralmag.forms.ir.split_coefficients`)
+    split = False
 
     # ---------------------------------------------------------------- index helpers
     @staticmethod
@@ -98,9 +100,22 @@ class KernelPrinter(ABC):
         source = self.roll(stmt.source, rolled, -1) if rolled else stmt.source
         return f"{stmt.target} = {source}{self.index(slices, stmt.component)}"
 
-    def zeros(self, stmt: Zeros) -> str:
+    def zeros(self, stmt: Zeros, kernel: Kernel | None = None) -> str:
+        if stmt.from_cells:
+            return f"{stmt.target} = {self.zeros_of_shape(self.node_shape(stmt.like, kernel), stmt.like)}"
         like = stmt.like + self.index([], stmt.component)
         return f"{stmt.target} = {self.module}.zeros_like({like})"
+
+    @staticmethod
+    def node_shape(cells: str, kernel: Kernel) -> str:
+        """Source of the nodal shape of a mesh whose cell array is ``cells`` (one more node than cells along each
+        non-periodic axis)."""
+        dims = [f"{cells}.shape[{k}]" + ("" if kernel.pbc[k] else " + 1") for k in range(kernel.dim)]
+        return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+
+    @abstractmethod
+    def zeros_of_shape(self, shape: str, like: str) -> str:
+        """Source of a zero array of shape ``shape`` with the dtype (and device) of ``like``."""
 
     @abstractmethod
     def accumulate(self, stmt: Accumulate, kernel: Kernel) -> str:
@@ -120,15 +135,41 @@ class KernelPrinter(ABC):
         if isinstance(stmt, Assign):
             return f"{stmt.target} = {self.expr(stmt.expr)}"
         if isinstance(stmt, Zeros):
-            return self.zeros(stmt)
+            return self.zeros(stmt, kernel)
+        if isinstance(stmt, Unpack):
+            return f"{', '.join(stmt.targets)}{',' if len(stmt.targets) == 1 else ''} = {stmt.source}"
         if isinstance(stmt, Accumulate):
             return self.accumulate(stmt, kernel)
         if isinstance(stmt, Return):
             return f"return {self.expr(stmt.expr)}"
         raise TypeError(f"Unknown IR statement {stmt!r}")
 
-    def print_kernel(self, kernel: Kernel) -> str:
-        for rewrite in self.passes:
+    def print_kernels(self, kernels: dict) -> str:
+        """Source of all ``kernels`` (name → :class:`~neuralmag.forms.ir.Kernel`); with :attr:`split`, a field
+        kernel ``h`` is printed as ``h`` calling ``h_apply`` and ``h_coefficients``."""
+        parts = []
+        for name, kernel in kernels.items():
+            for rewrite in self.passes:
+                kernel = rewrite(kernel)
+            composed = split_coefficients(kernel) if self.split and name == "h" else None
+            if composed is None:
+                parts.append(self.print_kernel(kernel, passes=False))
+            else:
+                parts += [self.print_composed(composed), self.print_kernel(composed.coefficients, passes=False),
+                          self.print_kernel(composed.apply, passes=False)]
+        return "\n\n".join(parts)
+
+    def print_composed(self, composed: Composed) -> str:
+        coefficients, apply = composed.coefficients, composed.apply
+        inner = f"{coefficients.name}({', '.join(coefficients.args)})"
+        call = f"{apply.name}({', '.join(apply.args[:-1] + [inner])})"
+        lines = [f"def {composed.name}({', '.join(composed.args)}):"]
+        if composed.doc:
+            lines.append(f'    """{composed.doc} ({apply.name} of {coefficients.name})"""')
+        return "\n".join(lines + [f"    return {call}"]) + "\n"
+
+    def print_kernel(self, kernel: Kernel, passes: bool = True) -> str:
+        for rewrite in (self.passes if passes else ()):
             kernel = rewrite(kernel)
         #: how often each target is read by later statements (printers may copy a view that is read often)
         self.uses = symbol_uses(kernel)

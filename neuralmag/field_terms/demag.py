@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from neuralmag.common import named_function
 from neuralmag.field_terms import newell
 from neuralmag.field_terms.field_term import FieldTerm
 from neuralmag.forms.ir import MU0
@@ -47,18 +48,25 @@ from neuralmag.forms.ir import MU0
 __all__ = ["DemagField", "FFTConvolution", "CellGrid", "DualGrid"]
 
 
-def weighted_node_mean(node_sum, fft, h, weight, sign=1.0):
-    r""":math:`\pm\sum_{k\ni n} w_k \mathbf{h}_k / \sum_{k\ni n} w_k` per node (zero where the weights vanish),
-    with ``node_sum(y, first)`` the transpose of a nodes-to-grid map acting on the mesh axes from ``first`` on.
+def nodal_divisor(node_sum, weight, sign=1.0):
+    r"""The denominator :math:`\pm\sum_{k\ni n} w_k` of :func:`weighted_node_mean` per node (1 where the weights
+    vanish, so that the mean is zero there); ``node_sum(y, first)`` is the transpose of a nodes-to-grid map."""
+    denominator = node_sum(weight, 0)
+    return sign * (denominator + (denominator == 0))
+
+
+def weighted_node_mean(node_sum, fft, h, weight, divisor=None):
+    r""":math:`\sum_{k\ni n} w_k \mathbf{h}_k / d_n` per node, by default with
+    :math:`d_n = \sum_{k\ni n} w_k` (:func:`nodal_divisor`; a signed or precomputed divisor may be given), with
+    ``node_sum(y, first)`` the transpose of a nodes-to-grid map acting on the mesh axes from ``first`` on.
 
     ``h`` holds its vector axis *first* (``(3,) + grid``, as :meth:`FFTConvolution.inverse` returns it with
     ``value_first=True``); the result is nodal with the vector axis last. Every product runs on whole
-    component planes, and the sign (``-1`` for the demag field, whose convolution returns :math:`N*M`) goes into
-    the scalar denominator: eager PyTorch pays 5-6x for stacking or broadcasting along a trailing axis of
-    length 3 or 4 (benchmarks page)."""
-    numerator = node_sum(weight * h, 1)
-    denominator = node_sum(weight, 0)
-    return fft.value_axis_last(numerator / (sign * (denominator + (denominator == 0))))
+    component planes (eager PyTorch pays 5-6x for stacking or broadcasting along a trailing axis of length 3
+    or 4, benchmarks page), and the divisor, which depends on the materials only, can be computed once."""
+    if divisor is None:
+        divisor = nodal_divisor(node_sum, weight)
+    return fft.value_axis_last(node_sum(weight * h, 1) / divisor)
 
 
 class FFTConvolution:
@@ -109,10 +117,11 @@ class FFTConvolution:
                 y = self.fft.pad(y, axis, 0, 1) + self.fft.pad(y, axis, 1, 0)
         return y
 
-    def cells_to_nodes(self, h, weight, sign=1.0):
-        r"""Weighted transpose of :meth:`cell_average`: :math:`\pm\sum_{c\ni n} w_c h_c / \sum_{c\ni n} w_c` (zero
-        where the weights vanish); ``h`` has its vector axis of 3 first, ``weight`` is a cell scalar."""
-        return weighted_node_mean(self.node_sum, self.fft, h, weight, sign)
+    def cells_to_nodes(self, h, weight, divisor=None):
+        r"""Weighted transpose of :meth:`cell_average`: :math:`\sum_{c\ni n} w_c h_c / \sum_{c\ni n} w_c` (zero
+        where the weights vanish; see :func:`weighted_node_mean` for ``divisor``); ``h`` has its vector axis of 3
+        first, ``weight`` is a cell scalar."""
+        return weighted_node_mean(self.node_sum, self.fft, h, weight, divisor)
 
     # ------------------------------------------------------------------ convolution
     def forward(self, x):
@@ -187,8 +196,11 @@ class CellGrid:
     def from_cells(self, c):
         return c
 
-    def to_nodes(self, h, weight, sign=1.0):
-        return self.conv.cells_to_nodes(h, weight, sign)
+    def divisor(self, weight, sign=1.0):
+        return nodal_divisor(self.conv.node_sum, weight, sign)
+
+    def to_nodes(self, h, weight, divisor=None):
+        return self.conv.cells_to_nodes(h, weight, divisor)
 
     def to_cells(self, e):
         return e
@@ -243,10 +255,14 @@ class DualGrid:
             y = self.backend.sum(self._split(y, axis), [axis + 1])
         return y
 
-    def to_nodes(self, h, weight, sign=1.0):
-        r""":math:`\pm\sum_{k\in n} w_k h_k / \sum_{k\in n} w_k` (zero where the weights vanish); ``h`` vector
-        axis first, ``weight`` per half cell."""
-        return weighted_node_mean(self.node_sum, self.fft, h, weight, sign)
+    def divisor(self, weight, sign=1.0):
+        """The (signed) denominator of :meth:`to_nodes` (:func:`nodal_divisor`)."""
+        return nodal_divisor(self.node_sum, weight, sign)
+
+    def to_nodes(self, h, weight, divisor=None):
+        r""":math:`\sum_{k\in n} w_k h_k / \sum_{k\in n} w_k` (zero where the weights vanish; see
+        :func:`weighted_node_mean` for ``divisor``); ``h`` vector axis first, ``weight`` per half cell."""
+        return weighted_node_mean(self.node_sum, self.fft, h, weight, divisor)
 
     def to_cells(self, e):
         """Mean of the half-cell values of each mesh cell."""
@@ -282,8 +298,9 @@ class DemagField(FieldTerm):
             :mod:`neuralmag.field_terms.demag`.
 
     Registering under ``name`` (default ``"demag"``) adds ``h_<name>`` (A/m, nodal), ``E_<name>`` (J),
-    ``e_<name>`` (J/m³, cell-wise) and the kernel spectrum ``<name>_kernel`` (a constant tensor in the state's
-    precision; real on JAX, complex with zero imaginary part on PyTorch, see ``backend.fft.spectrum``).
+    ``e_<name>`` (J/m³, cell-wise), the kernel spectrum ``<name>_kernel`` (a constant tensor in the state's
+    precision; real on JAX, complex with zero imaginary part on PyTorch, see ``backend.fft.spectrum``) and
+    ``h_<name>__weights``, the material-only weights and divisor of the nodal mean.
     The kernel is computed for the mesh at registration; register again after changing the mesh.
     """
 
@@ -324,11 +341,16 @@ class DemagField(FieldTerm):
         def grid_field(M, kernel):
             return -convolve(M, kernel)
 
-        def field(m, Ms, rho, kernel):
+        def weights(Ms, rho):
+            """The grid weights Ms rho and the divisor of the nodal mean; h = -N * M: the sign goes into the
+            divisor. Material-only: a resolved right-hand side computes them once on PyTorch (State.resolve)."""
             weight = grid.from_cells(Ms * rho)
+            return weight, grid.divisor(weight, sign=-1.0)
+
+        def field(m, kernel, weights):
+            weight, divisor = weights
             M = weight[..., None] * grid.from_nodes(m)
-            # h = -N * M: the sign goes into the (scalar) denominator of the nodal mean
-            return grid.to_nodes(convolve(M, kernel, value_first=True), weight, sign=-1.0)
+            return grid.to_nodes(convolve(M, kernel, value_first=True), weight, divisor)
 
         def energy(m, Ms, rho, kernel):
             M = magnetisation(m, Ms, rho)
@@ -338,8 +360,11 @@ class DemagField(FieldTerm):
             M = magnetisation(m, Ms, rho)
             return grid.to_cells((-0.5 * MU0) * conv.backend.sum(M * grid_field(M, kernel), [dim]))
 
+        weights_name = f"h_{name}__weights"
+        setattr(state, weights_name, named_function(weights_name, ["material__Ms", "rho"], weights))
+        self._set_functions(state, name, ["m", kernel_name, weights_name], (
+            ("h", field, "Demagnetisation field (A/m) at the nodes."),))
         self._set_functions(state, name, ["m", "material__Ms", "rho", kernel_name], (
-            ("h", field, "Demagnetisation field (A/m) at the nodes."),
             ("E", energy, "Demagnetisation energy (J)."),
             ("e", energy_density, "Demagnetisation energy density (J/m^3) per cell."),
         ))

@@ -85,10 +85,31 @@ class FieldTerm:
             return self._register_surface(state, name)
         dim = state.mesh.dim
         outputs = {"h": ("n" * dim, (3,)), "e": ("c" * dim, ()), "E": None}
-        for kind, kernel in self.kernels(state).items():
+        kernels = self.kernels(state)
+        for kind, kernel in kernels.items():
+            if kind not in outputs:
+                continue  # the parts h_coefficients / h_apply of a split field kernel, wired below
+            attr = f"{self.field_prefix if kind == 'h' else kind}_{name}"
+            if kind == "h" and "h_coefficients" in kernels:
+                kernel = self._split_field(state, attr, kernels["h_coefficients"], kernels["h_apply"])
             kernel.nm_output = outputs[kind]  # read back as a Function (kernels are per dimension)
-            setattr(state, f"{self.field_prefix if kind == 'h' else kind}_{name}", kernel)
+            setattr(state, attr, kernel)
         return self
+
+    @staticmethod
+    def _split_field(state, attr: str, coefficients, apply):
+        """A field kernel printed in two parts (:func:`~neuralmag.forms.ir.split_coefficients`, PyTorch): the
+        coefficients become the dynamic attribute ``<attr>__coefficients`` of the cell fields, and ``attr``
+        applies them. A resolved function whose inputs the coefficients do not depend on computes them once
+        (:meth:`~neuralmag.State.resolve`)."""
+        from neuralmag.common import named_function
+
+        names = apply.__code__.co_varnames[: apply.__code__.co_argcount]
+        setattr(state, f"{attr}__coefficients", coefficients)
+        params = list(names[:-1]) + [f"{attr}__coefficients"]
+        field = named_function(attr, params, apply)
+        field.__doc__, field.source = apply.__doc__, getattr(apply, "source", None)
+        return field
 
 
     @staticmethod

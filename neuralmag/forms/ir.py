@@ -17,7 +17,7 @@ number) and :data:`LAST_AXIS` (``x[..., None]``) cover the few non-arithmetic op
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
@@ -25,8 +25,9 @@ from neuralmag.forms.quadrature import ElementExpressions, cell_volume, dx_symbo
 from neuralmag.forms.symbolic import decode
 from neuralmag.forms.variation import FlatSymbols
 
-__all__ = ["Load", "Assign", "Zeros", "Accumulate", "Return", "Kernel", "lower_field", "lower_energy",
-           "batch_components", "divide_before_stack", "SUM", "IS_ZERO", "LAST_AXIS", "STACK", "MU0"]
+__all__ = ["Load", "Assign", "Zeros", "Unpack", "Accumulate", "Return", "Kernel", "Composed", "lower_field",
+           "lower_energy", "batch_components", "divide_before_stack", "name_denominator", "split_coefficients",
+           "SUM", "IS_ZERO", "LAST_AXIS", "STACK", "MU0"]
 
 
 
@@ -75,6 +76,16 @@ class Zeros:
     target: str
     like: str
     component: int | None = None
+    #: a nodal scalar shaped from the *cell* array ``like`` (one more entry along each non-periodic axis)
+    from_cells: bool = False
+
+
+@dataclass(frozen=True)
+class Unpack:
+    """``targets = source``: the values of a tuple argument (the coefficients of a split kernel)."""
+
+    targets: tuple
+    source: str
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,22 @@ class Kernel:
     body: list = field(default_factory=list)
     dim: int = 3
     pbc: tuple = (False, False, False)
+    doc: str = ""
+    #: arguments that are not nodal fields (dx and cell fields) and a cell array among them (``rho``):
+    #: what :func:`split_coefficients` may hoist, and how it shapes the nodal arrays it builds
+    constant_args: tuple = ()
+    region: str = ""
+
+
+@dataclass
+class Composed:
+    """``def name(*args): return apply(..., coefficients(...))``: a field kernel split by
+    :func:`split_coefficients`, printed next to its two parts so that it can still be called as one."""
+
+    name: str
+    args: list
+    coefficients: Kernel
+    apply: Kernel
     doc: str = ""
 
 
@@ -181,10 +208,11 @@ def lower_field(element: ElementExpressions, symbols: FlatSymbols, dim: int, pbc
     that of the 3D mesh around the layer)."""
     args = _inputs(element, symbols, extra=(unknown, ms, region) if lumped else (unknown,))
     namer = _Namer(args)
+    constant = tuple(sorted({ref.name for ref in symbols.cells.values()} | {"dx", ms, region})) if lumped else ()
     if element.separable is not None and lumped:
         body, rename = _separable_field(element, symbols, dim, namer, unknown)
         return Kernel(name, args, body + _lumped_division(element, namer, dim, ms, region, rename), dim,
-                      tuple(pbc), doc)
+                      tuple(pbc), doc, constant, region)
     keys = sorted(element.vector)
     roots = [element.vector[k] for k in keys] + [cell_volume()]
     loads, rename = _loads(element, namer, _used_closure(element, roots))
@@ -202,7 +230,8 @@ def lower_field(element: ElementExpressions, symbols: FlatSymbols, dim: int, pbc
     if not lumped:
         body.append(Return(h))
         return Kernel(name, args, body, dim, tuple(pbc), doc)
-    return Kernel(name, args, body + _lumped_division(element, namer, dim, ms, region, rename), dim, tuple(pbc), doc)
+    return Kernel(name, args, body + _lumped_division(element, namer, dim, ms, region, rename), dim, tuple(pbc), doc,
+                  constant, region)
 
 
 def _dx_loads(namer: _Namer, rename: dict) -> list:
@@ -381,7 +410,7 @@ def batch_components(kernel: Kernel) -> Kernel:
             if hasattr(s, attr):
                 used |= {str(x) for x in getattr(s, attr).free_symbols}
     new_body = [s for s in new_body if not (isinstance(s, Load) and s.target in vector_loads and s.target not in used)]
-    return Kernel(kernel.name, kernel.args, new_body, kernel.dim, kernel.pbc, kernel.doc)
+    return replace(kernel, body=new_body)
 
 
 def divide_before_stack(kernel: Kernel) -> Kernel:
@@ -415,4 +444,93 @@ def divide_before_stack(kernel: Kernel) -> Kernel:
     new_body = [s for s in body[:-1] if s is not stack]
     new_body.append(Assign(d.name, inverse[0].base.args[0]))
     new_body.append(Return(STACK(*[c / d for c in stack.expr.args])))
-    return Kernel(kernel.name, kernel.args, new_body, kernel.dim, kernel.pbc, kernel.doc)
+    return replace(kernel, body=new_body)
+
+
+def _reads(stmt) -> set:
+    """Names a statement reads."""
+    if isinstance(stmt, Load):
+        return {stmt.source}
+    if isinstance(stmt, Zeros):
+        return {stmt.like}
+    if isinstance(stmt, Unpack):
+        return {stmt.source}
+    expr = stmt.expr if isinstance(stmt, (Assign, Return)) else stmt.value
+    names = {x.name for x in expr.free_symbols}
+    return names | {stmt.target} if isinstance(stmt, Accumulate) else names
+
+
+def split_coefficients(kernel: Kernel) -> Composed | None:
+    r"""IR pass: split a lumped field kernel into its *coefficients*, the statements that read only the cell
+    size and cell fields (element weights, :math:`-2A\rho`, the lumped mass :math:`\mu_0 M_n`, the node sums
+    :math:`S_k` of separable forms), and the rest, which reads the nodal fields.
+
+    ``<name>_coefficients(dx, <cell fields>)`` returns the coefficients the rest needs as a tuple;
+    ``<name>_apply(<nodal fields>, coefficients)`` computes the field from it. The state registers the two as
+    separate dynamic attributes, so a resolved right-hand side computes the coefficients once when the
+    materials are constant (:meth:`~neuralmag.State.resolve`), instead of once per evaluation. The
+    arithmetic is unchanged. Returns None when nothing can be hoisted (kernels without cell-only work,
+    unlumped surface kernels).
+    """
+    if not kernel.constant_args or not kernel.region:
+        return None
+    # the names computable from the constant arguments alone (a fixed point: a node sum is constant when
+    # every value accumulated into it is)
+    known = set(kernel.constant_args)
+    accumulated = {}
+    for stmt in kernel.body:
+        if isinstance(stmt, Accumulate):
+            accumulated.setdefault(stmt.target, []).append(stmt)
+    changed = True
+    while changed:
+        changed = False
+        for stmt in kernel.body:
+            target = getattr(stmt, "target", None)
+            if target is None or target in known or isinstance(stmt, (Accumulate, Unpack)):
+                continue
+            if isinstance(stmt, Zeros):
+                ok = target in accumulated and all(_reads(a) - {target} <= known for a in accumulated[target])
+            else:
+                ok = _reads(stmt) <= known
+            if ok:
+                known.add(target)
+                changed = True
+    hoisted = [s for s in kernel.body if not isinstance(s, Return) and getattr(s, "target", None) in known]
+    rest = [s for s in kernel.body if s not in hoisted]
+    read_by_rest = set().union(*(_reads(s) for s in rest))
+    exported = tuple(s.target for s in hoisted if s.target in read_by_rest and not isinstance(s, Accumulate))
+    exported = tuple(dict.fromkeys(exported))
+    # plain loads of dx components are not worth a tuple slot by themselves, but every other value is
+    if not any(not isinstance(s, Load) for s in hoisted if s.target in exported):
+        return None
+    # the node sums start from zeros shaped from the cells (the coefficients do not see the nodal fields)
+    hoisted = [Zeros(s.target, kernel.region, None, from_cells=True) if isinstance(s, Zeros) else s for s in hoisted]
+    read_by_hoisted = set().union(*(_reads(s) for s in hoisted))
+    names = set(kernel.args) | {getattr(s, "target", None) for s in kernel.body}
+    source = "coefficients"
+    while source in names:
+        source = "_" + source
+    coefficients = Kernel(f"{kernel.name}_coefficients", [a for a in kernel.args if a in read_by_hoisted],
+                          hoisted + [Return(sp.Tuple(*[sp.Symbol(n) for n in exported]))], kernel.dim, kernel.pbc,
+                          f"Coefficients of {kernel.name}: the values it needs from the cell size and cell fields "
+                          f"only ({', '.join(exported)}).")
+    apply = Kernel(f"{kernel.name}_apply", [a for a in kernel.args if a in read_by_rest] + [source],
+                   [Unpack(exported, source)] + rest, kernel.dim, kernel.pbc,
+                   f"{kernel.doc} From the tuple of {kernel.name}_coefficients.".strip())
+    return Composed(kernel.name, list(kernel.args), coefficients, apply, kernel.doc)
+
+
+def name_denominator(kernel: Kernel) -> Kernel:
+    r"""IR pass: ``return h / LAST_AXIS(d)`` becomes ``denominator = LAST_AXIS(d)`` and
+    ``return h / denominator``, so that :func:`split_coefficients` can hoist the lumped mass with its broadcast
+    (and a printer can lay it out once). Other kernels are returned unchanged."""
+    body = list(kernel.body)
+    if not body or not isinstance(body[-1], Return) or not isinstance(body[-1].expr, sp.Mul):
+        return kernel
+    ret = body[-1].expr
+    inverse = [a for a in ret.args if isinstance(a, sp.Pow) and a.exp == -1 and isinstance(a.base, LAST_AXIS)]
+    if len(inverse) != 1:
+        return kernel
+    names = set(kernel.args) | {getattr(s, "target", None) for s in body}
+    d = _Namer(names)("denominator", "denominator")
+    return replace(kernel, body=body[:-1] + [Assign(d.name, inverse[0].base), Return(ret.xreplace({inverse[0]: 1 / d}))])

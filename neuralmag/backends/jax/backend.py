@@ -23,6 +23,9 @@ class JaxKernelPrinter(KernelPrinter):
     module = "jnp"
     expression_printer = _JaxExpressionPrinter({"fully_qualified_modules": True, "strict": True})
 
+    def zeros_of_shape(self, shape, like):
+        return f"jnp.zeros({shape}, {like}.dtype)"
+
     def roll(self, source, axes, shift):
         return f"jnp.roll({source}, {(shift,) * len(axes)}, axis={tuple(axes)})"
 

@@ -8,7 +8,7 @@ from sympy.printing.pytorch import TorchPrinter
 
 from neuralmag.backends.base import BackendBase
 from neuralmag.backends.printer import ExpressionPrinterMixin, KernelPrinter
-from neuralmag.forms.ir import LAST_AXIS, Assign, batch_components, divide_before_stack
+from neuralmag.forms.ir import LAST_AXIS, Assign, batch_components, divide_before_stack, name_denominator
 
 
 class _TorchExpressionPrinter(ExpressionPrinterMixin, TorchPrinter):
@@ -20,8 +20,15 @@ class TorchKernelPrinter(KernelPrinter):
     expression_printer = _TorchExpressionPrinter({"strict": True})
     # eager execution pays per array operation: one statement per vector instead of per component
     # (XLA fuses the component statements anyway, so the JAX printer keeps the IR as lowered)
-    # and the lumped-mass division of separable kernels per component, before the stack
-    passes = (batch_components, divide_before_stack)
+    # and the lumped-mass division of separable kernels per component, before the stack; field kernels are
+    # split into their cell-only coefficients and the rest, so that the state computes the coefficients once
+    # per resolved right-hand side instead of once per evaluation (see State.resolve: eager PyTorch pays per
+    # operation, XLA would fuse them anyway)
+    passes = (batch_components, divide_before_stack, name_denominator)
+    split = True
+
+    def zeros_of_shape(self, shape, like):
+        return f"{like}.new_zeros({shape})"
 
     def roll(self, source, axes, shift):
         return f"torch.roll({source}, {(shift,) * len(axes)}, dims={tuple(axes)})"
@@ -42,10 +49,12 @@ class TorchKernelPrinter(KernelPrinter):
         return line
 
     def statement(self, stmt, kernel):
-        if (isinstance(stmt, Assign) and isinstance(stmt.expr, LAST_AXIS) and self.uses.get(stmt.target, 0) > 1):
-            # a cell scalar broadcast against the 3-vectors of batch_components, read at every local node
-            x = self.expr(stmt.expr.args[0])
-            return f"{stmt.target} = ({x})[..., None].expand(({x}).shape + (3,)).contiguous()"
+        if (isinstance(stmt, Assign) and isinstance(stmt.expr, LAST_AXIS)
+                and (self.uses.get(stmt.target, 0) > 1 or kernel.name.endswith("_coefficients"))):
+            # a scalar broadcast against 3-vectors (batch_components, the lumped mass), read at every local node
+            # or computed once among the coefficients
+            keep = ", ".join(["-1"] * kernel.dim)
+            return f"{stmt.target} = ({self.expr(stmt.expr.args[0])})[..., None].expand({keep}, 3).contiguous()"
         return super().statement(stmt, kernel)
 
     def accumulate(self, stmt, kernel):
@@ -61,6 +70,7 @@ class TorchBackend(BackendBase):
     name = "torch"
     printer = TorchKernelPrinter()
     dx_as_numbers = True
+    fold_constants = True
     trace_errors = ()  # nothing is traced
 
     def setup(self, dtype: str) -> None:

@@ -117,8 +117,9 @@ class Integrator:
         setattr(rhs, "callback_accept_step" if self.adaptive else "callback_step", count_step)
 
         if self.adjoint == "backsolve":
-            # the adjoint-state ODE is solved backwards in time for y and the parameters' gradients
-            params = tuple(a for a in args if isinstance(a, torch.Tensor) and a.requires_grad)
+            # the adjoint-state ODE is solved backwards in time for y and the parameters' gradients (tensors
+            # inside tuples too: the folded coefficients of the field kernels, State.resolve_unbound)
+            params = tuple(a for a in _flatten(args)[0] if isinstance(a, torch.Tensor) and a.requires_grad)
             return torchdiffeq.odeint_adjoint(rhs, y0, ts, rtol=self.rtol, atol=self.atol, method=self.method,
                                               options=self._options(y0, ts[0], ts[-1], args),
                                               adjoint_options={}, adjoint_params=params)
@@ -126,6 +127,32 @@ class Integrator:
             return _checkpointed(counted, y0, ts, args, self)
         return torchdiffeq.odeint(rhs, y0, ts, rtol=self.rtol, atol=self.atol, method=self.method,
                                   options=self._options(y0, ts[0], ts[-1], args))
+
+
+def _flatten(args) -> tuple[tuple, list]:
+    """The arguments with tuples spliced in, and the length of each tuple (None for a plain argument)."""
+    flat, sizes = [], []
+    for a in args:
+        if isinstance(a, tuple):
+            flat += a
+            sizes.append(len(a))
+        else:
+            flat.append(a)
+            sizes.append(None)
+    return tuple(flat), sizes
+
+
+def _unflatten(flat, sizes) -> tuple:
+    """Inverse of :func:`_flatten`."""
+    out, i = [], 0
+    for n in sizes:
+        if n is None:
+            out.append(flat[i])
+            i += 1
+        else:
+            out.append(tuple(flat[i:i + n]))
+            i += n
+    return tuple(out)
 
 
 def _checkpointed(f, y0, ts, args, integ):
@@ -140,9 +167,20 @@ def _checkpointed(f, y0, ts, args, integ):
     Dopri5 and Bosh3 step with :mod:`neuralmag.backends.torch.rk` (whose steps end exactly on the output times),
     and the replay is :func:`rk.step`, the same arithmetic; the other solvers step with torchdiffeq.
     """
+    # the autograd Functions below see tensors only as direct arguments: tensors inside tuples (the folded
+    # coefficients of the field kernels, State.resolve_unbound) are passed flat and regrouped for f
+    flat, sizes = _flatten(args)
+
+    def regroup(a):
+        return _unflatten(a, sizes)
+
+    def f(t, y, a, f=f):
+        return f(t, y, regroup(a))
+
+    args = flat
     tableau = FORWARD_TABLEAUS.get(integ.method)
     if tableau is not None:
-        return _checkpointed_rk(f, y0, ts, args, integ, tableau)
+        return _checkpointed_rk(f, regroup, y0, ts, args, integ, tableau)
 
     def odeint(y, t_a, t_b, a, first_step=None):
         options = dict(integ._options())
@@ -170,7 +208,7 @@ def _checkpointed(f, y0, ts, args, integ):
                 if integ.adaptive:
                     rec = Recorder(a)
                     y = torchdiffeq.odeint(rec, y, ts[i:i + 2], rtol=integ.rtol, atol=integ.atol, method=integ.method,
-                                           options=integ._options(y, ts[i], ts[i + 1], a))[-1]
+                                           options=integ._options(y, ts[i], ts[i + 1], regroup(a)))[-1]
                     tape.append(rec.steps)
                 else:  # fixed steps: the interval itself is replayed (fixed-step solvers are deterministic)
                     tape.append([(ts[i], None, y)])
@@ -209,11 +247,11 @@ def _checkpointed(f, y0, ts, args, integ):
     return PerStep.apply(y0, *args)
 
 
-def _checkpointed_rk(f, y0, ts, args, integ, tableau):
+def _checkpointed_rk(f, regroup, y0, ts, args, integ, tableau):
     """:func:`_checkpointed` for the solvers of :mod:`neuralmag.backends.torch.rk`: the forward pass is one
     :func:`rk.integrate` over all output times, recording ``(t, h, y)`` of every accepted step; the backward pass
     replays each step with :func:`rk.step` (the steps ending on an output time end there exactly, so no
-    interpolation enters)."""
+    interpolation enters). ``args`` are flat, ``regroup(args)`` are those of ``integ.f``."""
     ts = torch.as_tensor(ts, dtype=y0.dtype, device=y0.device)
     times = [float(t) for t in ts]
 
@@ -221,7 +259,7 @@ def _checkpointed_rk(f, y0, ts, args, integ, tableau):
         @staticmethod
         def forward(ctx, y0, *a):
             tape = []
-            res = integ._solve_rk(y0, ts, a, tableau, on_accept=lambda t, h, y, t_end: tape.append((t, h, y, t_end)))
+            res = integ._solve_rk(y0, ts, regroup(a), tableau, on_accept=lambda t, h, y, t_end: tape.append((t, h, y, t_end)))
             if not res.ok:
                 raise AssertionError("step-size underflow, non-finite values or too many steps")
             ctx.tape, ctx.a = tape, a
