@@ -156,7 +156,8 @@ class LLGSolver:
         if "material__gamma" not in state:
             state.material.gamma = GAMMA
         LLGTorque().register(state, "llg")
-        torques = [n for n in state.attributes() if n.startswith("tau_")]
+        # (names with "__" are parts of a term, e.g. the coefficients of a split kernel)
+        torques = [n for n in state.attributes() if n.startswith("tau_") and "__" not in n]
         dmdt = named_function("dmdt", ["dmdt_llg", *torques], sum_of)
         dmdt.nm_output = ("n" * state.mesh.dim, (3,))
         state.dmdt = dmdt

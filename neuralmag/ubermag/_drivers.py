@@ -248,7 +248,7 @@ class TimeDriver(Driver):
         llg = nm.LLGSolver(state, rtol=rtol, atol=atol, dt=float(getattr(self, "thermal_dt", 1e-14)) if thermal
                            else None, seed=getattr(self, "seed", None) if thermal else None)
         UbermagLLG(precession=sim.precession).register(state, "ubermag")
-        torques = [name for name in state.attributes() if name.startswith("tau_")]
+        torques = [name for name in state.attributes() if name.startswith("tau_") and "__" not in name]
         dmdt = named_function("dmdt", ["dmdt_ubermag", *torques, "ub_free"],
                               lambda *a: sum(a[:-1]) * a[-1][..., None])
         dmdt.nm_output = ("nnn", (3,))
