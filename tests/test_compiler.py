@@ -527,3 +527,19 @@ def test_batch_components_pass_is_exact(dim, pbc):
     for term in (nm.InterfaceDMIField(), nm.UniaxialAnisotropyField()):
         other = compile_term(term, CompileOptions(3)).kernels["h"]
         assert ir.batch_components(other) is other
+
+
+@pytest.mark.parametrize("term", [nm.ExchangeField, nm.UniaxialAnisotropyField, nm.InterfaceDMIField])
+def test_torch_field_kernel_is_split_into_coefficients_and_application(term):
+    """split_coefficients: the torch field kernel h = h_apply(nodal fields, h_coefficients(dx, cell fields));
+    the coefficients never read the magnetisation, the application never reads a material, and h still takes
+    the arguments of the unsplit kernel (the JAX kernel's)."""
+    torch_source = nm.kernel_source(term, dim=3, backend="torch")
+    functions = {f.name: f for f in ast.parse(torch_source).body}
+    assert {"h", "h_coefficients", "h_apply"} <= set(functions)
+    args = {name: [a.arg for a in f.args.args] for name, f in functions.items()}
+    assert "m" not in args["h_coefficients"] and "dx" in args["h_coefficients"]
+    assert args["h_apply"][-1] == "coefficients" and not any(a.startswith("material__") for a in args["h_apply"])
+    jax_functions = {f.name: f for f in ast.parse(nm.kernel_source(term, dim=3, backend="jax")).body}
+    assert set(jax_functions) <= {"h", "E", "e"}
+    assert args["h"] == [a.arg for a in jax_functions["h"].args.args]

@@ -543,12 +543,12 @@ def test_folded_field_coefficients_match_the_unfolded_field():
         m = rng.normal(size=(7, 6, 3, 3))
         s.m = m / np.linalg.norm(m, axis=-1, keepdims=True)
         for name, term in (("exchange", nm.ExchangeField()), ("aniso", nm.UniaxialAnisotropyField()),
-                           ("external", nm.ExternalField((1e4, -2e4, 3e4)))):
+                           ("external", nm.ExternalField((1e4, -2e4, 3e4))), ("demag", nm.DemagField())):
             term.register(s, name)
-        nm.TotalField("exchange", "aniso", "external").register(s)
+        nm.TotalField("exchange", "aniso", "external", "demag").register(s)
         nm.LLGSolver(s)
         f = s.resolve("dmdt", ["t", "m"])
         if backend == "torch":
-            assert "h_exchange__coefficients" in f.constants and "h_external" in f.constants
+            assert {"h_exchange__coefficients", "h_external", "h_demag__weights"} <= set(f.constants)
         results[backend] = to_numpy(f(s.tensor(0.0), s.m.tensor))
     np.testing.assert_allclose(results["torch"], results["jax"], rtol=0, atol=1e-12 * np.abs(results["jax"]).max())
