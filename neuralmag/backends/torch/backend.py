@@ -18,12 +18,11 @@ class _TorchExpressionPrinter(ExpressionPrinterMixin, TorchPrinter):
 class TorchKernelPrinter(KernelPrinter):
     module = "torch"
     expression_printer = _TorchExpressionPrinter({"strict": True})
-    # eager execution pays per array operation: one statement per vector instead of per component
-    # (XLA fuses the component statements anyway, so the JAX printer keeps the IR as lowered)
-    # and the lumped-mass division of separable kernels per component, before the stack; field kernels are
-    # split into their cell-only coefficients and the rest, so that the state computes the coefficients once
-    # per resolved right-hand side instead of once per evaluation (see State.resolve: eager PyTorch pays per
-    # operation, XLA would fuse them anyway)
+    # Eager execution pays per array operation (XLA fuses them, so the JAX printer keeps the IR as lowered):
+    # one statement per vector instead of per component where the components agree (batch_components), the
+    # lumped-mass division per component before the stack (divide_before_stack), and field kernels split into
+    # their cell-only coefficients and the rest (split), which State.resolve computes once per resolved
+    # right-hand side instead of once per evaluation
     passes = (batch_components, divide_before_stack, name_denominator)
     split = True
 
