@@ -7,10 +7,11 @@ statements whose syntax differs between frameworks: the zero array and the scatt
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import Counter
 
 import sympy as sp
 
-from neuralmag.forms.ir import Accumulate, Assign, Composed, Kernel, Load, Return, Unpack, Zeros, split_coefficients
+from neuralmag.forms.ir import Accumulate, Assign, Composed, Kernel, Load, Return, Unpack, Zeros, reads, split_coefficients
 
 
 class ExpressionPrinterMixin:
@@ -182,11 +183,4 @@ class KernelPrinter(ABC):
 
 def symbol_uses(kernel: Kernel) -> dict:
     """Number of statements of ``kernel`` reading each name."""
-    uses = {}
-    for stmt in kernel.body:
-        expr = getattr(stmt, "expr", None)
-        if expr is None:
-            expr = getattr(stmt, "value", None)
-        for x in getattr(expr, "free_symbols", ()):
-            uses[x.name] = uses.get(x.name, 0) + 1
-    return uses
+    return Counter(name for stmt in kernel.body for name in reads(stmt))

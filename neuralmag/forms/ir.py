@@ -26,7 +26,7 @@ from neuralmag.forms.symbolic import decode
 from neuralmag.forms.variation import FlatSymbols
 
 __all__ = ["Load", "Assign", "Zeros", "Unpack", "Accumulate", "Return", "Kernel", "Composed", "lower_field",
-           "lower_energy", "batch_components", "divide_before_stack", "name_denominator", "split_coefficients",
+           "lower_energy", "batch_components", "divide_before_stack", "name_denominator", "split_coefficients", "reads",
            "SUM", "IS_ZERO", "LAST_AXIS", "STACK", "MU0"]
 
 
@@ -413,6 +413,23 @@ def batch_components(kernel: Kernel) -> Kernel:
     return replace(kernel, body=new_body)
 
 
+def _lumped_return(kernel: Kernel):
+    """``(h, LAST_AXIS(d) ** -1)`` of a kernel ending in ``return h / LAST_AXIS(d)`` (the lumped-mass division),
+    else None."""
+    body = kernel.body
+    if not body or not isinstance(body[-1], Return) or not isinstance(body[-1].expr, sp.Mul):
+        return None
+    ret = body[-1].expr
+    inverse = [a for a in ret.args if isinstance(a, sp.Pow) and a.exp == -1 and isinstance(a.base, LAST_AXIS)]
+    if len(ret.args) != 2 or len(inverse) != 1:
+        return None
+    return [a for a in ret.args if a is not inverse[0]][0], inverse[0]
+
+
+def _fresh_name(kernel: Kernel, proposal: str) -> str:
+    return _Namer(set(kernel.args) | {getattr(s, "target", None) for s in kernel.body})(proposal, proposal).name
+
+
 def divide_before_stack(kernel: Kernel) -> Kernel:
     r"""IR pass: divide the components by the lumped mass before they are stacked.
 
@@ -422,33 +439,23 @@ def divide_before_stack(kernel: Kernel) -> Kernel:
     the trailing vector axis, which eager PyTorch runs 5-8x slower per element (benchmarks page). The
     arithmetic is identical. Kernels of any other shape are returned unchanged.
     """
-    body = list(kernel.body)
-    if not body or not isinstance(body[-1], Return):
+    lumped = _lumped_return(kernel)
+    stacks = [s for s in kernel.body if isinstance(s, Assign) and isinstance(s.expr, STACK)]
+    if lumped is None or len(stacks) != 1:
         return kernel
-    ret = body[-1].expr
-    stacks = [s for s in body if isinstance(s, Assign) and isinstance(s.expr, STACK)]
-    if len(stacks) != 1 or not isinstance(ret, sp.Mul) or len(ret.args) != 2:
+    (h, inverse), stack = lumped, stacks[0]
+    if not isinstance(h, sp.Symbol) or h.name != stack.target:
         return kernel
-    stack = stacks[0]
-    h = [a for a in ret.args if isinstance(a, sp.Symbol) and a.name == stack.target]
-    inverse = [a for a in ret.args if a not in h]
-    if len(h) != 1 or len(inverse) != 1 or not (isinstance(inverse[0], sp.Pow) and inverse[0].exp == -1
-                                                and isinstance(inverse[0].base, LAST_AXIS)):
+    if any(stack.target in reads(s) for s in kernel.body[:-1] if s is not stack):
         return kernel
-    for s in body[:-1]:
-        expr = s.expr if isinstance(s, Assign) else s.value if isinstance(s, Accumulate) else sp.S.Zero
-        if s is not stack and stack.target in {x.name for x in expr.free_symbols}:
-            return kernel
-    names = set(kernel.args) | {getattr(s, "target", None) for s in body}
-    d = _Namer(names)("denominator", "denominator")
-    new_body = [s for s in body[:-1] if s is not stack]
-    new_body.append(Assign(d.name, inverse[0].base.args[0]))
-    new_body.append(Return(STACK(*[c / d for c in stack.expr.args])))
-    return replace(kernel, body=new_body)
+    d = _fresh_name(kernel, "denominator")
+    body = [s for s in kernel.body[:-1] if s is not stack]
+    body += [Assign(d, inverse.base.args[0]), Return(STACK(*[c / sp.Symbol(d, real=True) for c in stack.expr.args]))]
+    return replace(kernel, body=body)
 
 
-def _reads(stmt) -> set:
-    """Names a statement reads."""
+def reads(stmt) -> set:
+    """Names an IR statement reads (an accumulation also reads its target)."""
     if isinstance(stmt, Load):
         return {stmt.source}
     if isinstance(stmt, Zeros):
@@ -489,15 +496,15 @@ def split_coefficients(kernel: Kernel) -> Composed | None:
             if target is None or target in known or isinstance(stmt, (Accumulate, Unpack)):
                 continue
             if isinstance(stmt, Zeros):
-                ok = target in accumulated and all(_reads(a) - {target} <= known for a in accumulated[target])
+                ok = target in accumulated and all(reads(a) - {target} <= known for a in accumulated[target])
             else:
-                ok = _reads(stmt) <= known
+                ok = reads(stmt) <= known
             if ok:
                 known.add(target)
                 changed = True
     hoisted = [s for s in kernel.body if not isinstance(s, Return) and getattr(s, "target", None) in known]
     rest = [s for s in kernel.body if s not in hoisted]
-    read_by_rest = set().union(*(_reads(s) for s in rest))
+    read_by_rest = set().union(*(reads(s) for s in rest))
     exported = tuple(s.target for s in hoisted if s.target in read_by_rest and not isinstance(s, Accumulate))
     exported = tuple(dict.fromkeys(exported))
     # plain loads of dx components are not worth a tuple slot by themselves, but every other value is
@@ -505,7 +512,7 @@ def split_coefficients(kernel: Kernel) -> Composed | None:
         return None
     # the node sums start from zeros shaped from the cells (the coefficients do not see the nodal fields)
     hoisted = [Zeros(s.target, kernel.region, None, from_cells=True) if isinstance(s, Zeros) else s for s in hoisted]
-    read_by_hoisted = set().union(*(_reads(s) for s in hoisted))
+    read_by_hoisted = set().union(*(reads(s) for s in hoisted))
     names = set(kernel.args) | {getattr(s, "target", None) for s in kernel.body}
     source = "coefficients"
     while source in names:
@@ -524,13 +531,9 @@ def name_denominator(kernel: Kernel) -> Kernel:
     r"""IR pass: ``return h / LAST_AXIS(d)`` becomes ``denominator = LAST_AXIS(d)`` and
     ``return h / denominator``, so that :func:`split_coefficients` can hoist the lumped mass with its broadcast
     (and a printer can lay it out once). Other kernels are returned unchanged."""
-    body = list(kernel.body)
-    if not body or not isinstance(body[-1], Return) or not isinstance(body[-1].expr, sp.Mul):
+    lumped = _lumped_return(kernel)
+    if lumped is None:
         return kernel
-    ret = body[-1].expr
-    inverse = [a for a in ret.args if isinstance(a, sp.Pow) and a.exp == -1 and isinstance(a.base, LAST_AXIS)]
-    if len(inverse) != 1:
-        return kernel
-    names = set(kernel.args) | {getattr(s, "target", None) for s in body}
-    d = _Namer(names)("denominator", "denominator")
-    return replace(kernel, body=body[:-1] + [Assign(d.name, inverse[0].base), Return(ret.xreplace({inverse[0]: 1 / d}))])
+    h, inverse = lumped
+    d = _fresh_name(kernel, "denominator")
+    return replace(kernel, body=kernel.body[:-1] + [Assign(d, inverse.base), Return(h / sp.Symbol(d, real=True))])

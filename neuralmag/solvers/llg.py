@@ -156,9 +156,7 @@ class LLGSolver:
         if "material__gamma" not in state:
             state.material.gamma = GAMMA
         LLGTorque().register(state, "llg")
-        # (names with "__" are parts of a term, e.g. the coefficients of a split kernel)
-        torques = [n for n in state.attributes() if n.startswith("tau_") and "__" not in n]
-        dmdt = named_function("dmdt", ["dmdt_llg", *torques], sum_of)
+        dmdt = named_function("dmdt", ["dmdt_llg", *registered_torques(state)], sum_of)
         dmdt.nm_output = ("n" * state.mesh.dim, (3,))
         state.dmdt = dmdt
         self._integrators = {}
@@ -360,6 +358,12 @@ class LLGSolver:
             torque = max_torque(state)
         state.t = t_start
         return {"time": elapsed, "torque": torque, "steps": self.num_steps - steps0}
+
+
+def registered_torques(state) -> list:
+    """Names of the torques ``tau_<name>`` of the torque terms registered on ``state`` (names with ``__`` are
+    parts of a term, e.g. the coefficients of a split kernel, ``tau_<name>__coefficients``)."""
+    return [n for n in state.attributes() if n.startswith("tau_") and "__" not in n]
 
 
 def max_torque(state) -> float:

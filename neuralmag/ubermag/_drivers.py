@@ -12,6 +12,7 @@ import numpy as np
 import neuralmag as nm
 from neuralmag.common import named_function
 from neuralmag.io.ovf import nodes_to_cells
+from neuralmag.solvers.llg import registered_torques
 from neuralmag.ubermag._translate import Simulation
 
 import micromagneticmodel as mm  # noqa: E402  (the subpackage needs the Ubermag front end)
@@ -248,8 +249,7 @@ class TimeDriver(Driver):
         llg = nm.LLGSolver(state, rtol=rtol, atol=atol, dt=float(getattr(self, "thermal_dt", 1e-14)) if thermal
                            else None, seed=getattr(self, "seed", None) if thermal else None)
         UbermagLLG(precession=sim.precession).register(state, "ubermag")
-        torques = [name for name in state.attributes() if name.startswith("tau_") and "__" not in name]
-        dmdt = named_function("dmdt", ["dmdt_ubermag", *torques, "ub_free"],
+        dmdt = named_function("dmdt", ["dmdt_ubermag", *registered_torques(state), "ub_free"],
                               lambda *a: sum(a[:-1]) * a[-1][..., None])
         dmdt.nm_output = ("nnn", (3,))
         state.dmdt = dmdt

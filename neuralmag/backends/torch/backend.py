@@ -43,7 +43,7 @@ class TorchKernelPrinter(KernelPrinter):
             # ~0.1 ms per call for the element weights of the 2D exchange kernel (1 us as numbers)
             return f"{stmt.target} = {stmt.source}[{stmt.component}].item()"
         line = super().load(stmt, kernel)
-        if stmt.spatial and stmt.component is not None and self.uses.get(stmt.target, 0) > 1:
+        if stmt.component is not None and self.uses.get(stmt.target, 0) > 1:
             line += ".contiguous()"
         return line
 
