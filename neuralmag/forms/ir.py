@@ -266,10 +266,15 @@ def _separable_field(element: ElementExpressions, symbols: FlatSymbols, dim: int
     r"""Assembly of a separable nodal-rule form (:attr:`ElementExpressions.separable`): the cell factors are
     summed into the nodes with the corner weight :math:`|C|/2^d`, the node factors are evaluated on whole
     nodal arrays, :math:`L_{nj} = \sum_k S_{kn} N_{kj}(\mathbf{u}_n)`."""
-    cell_factors, node_factors = element.separable
+    cell_factors, node_factors, node_temporaries = element.separable
     # whole nodal arrays: the node factors are evaluated at every node once
-    roots = [cell_volume(), *cell_factors, *(n for nf in node_factors for n in nf.values())]
+    roots = [cell_volume(), *cell_factors, *(n for nf in node_factors for n in nf.values()),
+             *(expr for _, expr in node_temporaries)]
     body, rename = _loads(element, namer, roots, [(sym, ref, None) for sym, ref in symbols.values.items()])
+    for sym, expr in node_temporaries:  # nodal subexpressions shared by the node factors (e.g. m x h)
+        new = namer(sym, sym.name)
+        body.append(Assign(new.name, expr.xreplace(rename)))
+        rename[sym] = new
     weight = cell_volume().xreplace(rename) / 2**dim
     sums = []
     for k, factor in enumerate(cell_factors):

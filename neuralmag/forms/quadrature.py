@@ -84,8 +84,10 @@ class ElementExpressions:
     locals: dict = field(default_factory=dict)  # local symbol -> (value symbol, node)
     cells: dict = field(default_factory=dict)  # cell symbol -> FieldRef
     strategy: str = ""
-    #: nodal rule only: ``(cell_factors, node_factors)`` with ``f_j = sum_k cell_factors[k] * node_factors[j][k]``
-    #: in pointwise symbols (None when the coefficients do not separate into at most 2^d cell factors)
+    #: nodal rule only: ``(cell_factors, node_factors, node_temporaries)`` with
+    #: ``f_j = sum_k cell_factors[k] * node_factors[j][k]`` in pointwise symbols and the temporaries
+    #: ``(symbol, expression)`` the node factors read (None when the coefficients do not separate into at most
+    #: 2^d cell factors)
     separable: tuple | None = None
 
 
@@ -344,15 +346,24 @@ def _integrate_gauss(form: LinearForm, dim: int, out: ElementExpressions, quadra
 
 
 def _separate(f, symbols: FlatSymbols, max_factors: int):
-    """Split the pointwise coefficients ``f_j`` into ``sum_k C_k N_kj`` with cell-only factors ``C_k`` (numbers
-    pulled out) and node factors ``N_kj``; None if there are more than ``max_factors`` distinct ``C_k``."""
-    nodal = list(symbols.values)
+    r"""Split the pointwise coefficients ``f_j`` into ``sum_k C_k N_kj`` with cell-only factors ``C_k`` (numbers
+    pulled out) and node factors ``N_kj``; None if there are more than ``max_factors`` distinct ``C_k``.
+
+    Returns ``(cell_factors, node_factors, node_temporaries)``. Expanding ``f_j`` to find the ``C_k`` would
+    also expand nested node expressions (the LLG double cross product becomes 12 cubic monomials per
+    component), so the subexpressions of the unexpanded ``f_j`` that read nodal values only are first named
+    (``node_temporaries``, in order, each over nodal symbols and earlier temporaries) and kept as atoms; a
+    node factor equal to a temporary up to its sign is replaced by it. For the LLG torque this evaluates
+    :math:`\mathbf m\times\mathbf h` once and :math:`\mathbf m\times(\mathbf m\times\mathbf h)` from it."""
+    nodal = set(symbols.values)
+    temporaries, f = _node_subexpressions(f, nodal)
+    atoms = list(symbols.values) + [t for t, _ in temporaries]
     cell_factors, scales, node_factors = [], [], [dict() for _ in f]
     for j, fj in enumerate(f):
         for term in sp.Add.make_args(sp.expand(fj)):
             if term == 0:
                 continue
-            cell, node = term.as_independent(*nodal, as_Add=False)
+            cell, node = term.as_independent(*atoms, as_Add=False)
             number, cell = cell.as_coeff_Mul()
             if cell not in cell_factors:
                 cell_factors.append(cell)
@@ -365,7 +376,50 @@ def _separate(f, symbols: FlatSymbols, max_factors: int):
                 ratio = sp.Integer(round(float(ratio)))
             node_factors[j][k] = node_factors[j].get(k, 0) + ratio * node
     cell_factors = [scale * c for scale, c in zip(scales, cell_factors)]
-    return cell_factors, [{k: sp.factor_terms(v) for k, v in nf.items()} for nf in node_factors]
+    node_factors = [{k: _reuse_temporary(sp.factor_terms(v), temporaries) for k, v in nf.items()}
+                    for nf in node_factors]
+    used = set().union(*(v.free_symbols for nf in node_factors for v in nf.values()))
+    needed = set(used)  # the temporaries the node factors still read, with their inputs
+    for t, expr in reversed(temporaries):
+        if t in needed:
+            needed |= expr.free_symbols
+    kept = [(t, e) for t, e in temporaries if t in needed]
+    renumber = {t: sp.Symbol(f"t{i}", real=True) for i, (t, _) in enumerate(kept)}  # t0, t1, ... without gaps
+    temporaries = [(renumber[t], e.xreplace(renumber)) for t, e in kept]
+    node_factors = [{k: v.xreplace(renumber) for k, v in nf.items()} for nf in node_factors]
+    return cell_factors, node_factors, temporaries
+
+
+def _node_subexpressions(f, nodal: set):
+    """Common subexpressions of ``f`` (a list) that read only nodal symbols, as ``(temporaries, reduced f)``;
+    subexpressions that also read cell fields are substituted back."""
+    names = (sp.Symbol(f"t{i}", real=True) for i in range(10**9))
+    shared, reduced = sp.cse(list(f), symbols=names, optimizations=None)
+    temporaries, inline, node_only = [], {}, set(nodal)
+    for sym, expr in shared:
+        expr = expr.xreplace(inline)
+        if expr.free_symbols <= node_only:
+            temporaries.append((sym, expr))
+            node_only.add(sym)
+        else:
+            inline[sym] = expr
+    return temporaries, [r.xreplace(inline) for r in reduced]
+
+
+def _reuse_temporary(factor, temporaries):
+    """``factor``, or ``±t`` when it equals a temporary ``t`` up to the sign (compared fully expanded)."""
+    if not temporaries or factor.is_Atom:
+        return factor
+    values = {}
+    for t, expr in temporaries:
+        values[t] = sp.expand(expr.xreplace(values))
+    target = sp.expand(factor.xreplace(values))
+    for t, _ in temporaries:
+        if sp.expand(target - values[t]) == 0:
+            return t
+        if sp.expand(target + values[t]) == 0:
+            return -t
+    return factor
 
 
 def integrate_linear_form(form: LinearForm, dim: int, quadrature_degree: int | None = None) -> ElementExpressions:
