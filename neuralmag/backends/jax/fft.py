@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-__all__ = ["rfftn", "irfftn", "rfft", "irfft", "fft", "ifft", "crop", "roll", "pad", "permute", "moveaxis", "value_axis_last", "spectrum", "real_times"]
+__all__ = ["rfftn", "irfftn", "rfft", "irfft", "fft", "ifft", "crop", "roll", "pad", "permute", "moveaxis", "value_axis_first", "value_axis_last", "spectrum", "real_times"]
 
 
 def rfftn(x, shape, axes):
@@ -66,6 +66,11 @@ def permute(x, order):
 def moveaxis(x, source: int, destination: int):
     """``x`` with axis ``source`` moved to position ``destination``, the others in their order."""
     return jnp.moveaxis(x, source, destination)
+
+
+def value_axis_first(x):
+    """``x`` (value axis last) with that axis moved to the front."""
+    return jnp.moveaxis(x, -1, 0)
 
 
 def value_axis_last(x):

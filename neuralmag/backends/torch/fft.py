@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["rfftn", "irfftn", "rfft", "irfft", "fft", "ifft", "crop", "roll", "pad", "permute", "moveaxis", "value_axis_last", "spectrum", "real_times"]
+__all__ = ["rfftn", "irfftn", "rfft", "irfft", "fft", "ifft", "crop", "roll", "pad", "permute", "moveaxis", "value_axis_first", "value_axis_last", "spectrum", "real_times"]
 
 
 def rfftn(x, shape, axes):
@@ -69,6 +69,12 @@ def permute(x, order):
 def moveaxis(x, source: int, destination: int):
     """``x`` with axis ``source`` moved to position ``destination``, the others in their order."""
     return torch.movedim(x, source, destination)
+
+
+def value_axis_first(x):
+    """``x`` (value axis last, a nodal field) with that axis moved to the front, as a contiguous tensor: whole
+    component planes for the FFT convolution."""
+    return torch.movedim(x, -1, 0).contiguous()
 
 
 def value_axis_last(x):
